@@ -1,0 +1,109 @@
+# gpotool — see README.md. The two commands a fresh Debian machine needs: `make demo`, `make check`.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+SHELL   := /bin/bash
+
+# Debian packages: build (first line), tests and demo (second line).
+DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev \
+                libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3
+
+PKG_LIBS := hivex libregf json-c libcrypto
+WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
+PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRCS      := $(wildcard gpotool/*.c)
+LIB_SRCS  := $(filter-out gpotool/main.c,$(SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+
+OBJS      := $(SRCS:gpotool/%.c=build/obj/%.o)
+LIB_OBJS  := $(LIB_SRCS:gpotool/%.c=build/obj/%.o)
+ASAN_OBJS := $(SRCS:gpotool/%.c=build/asan/obj/%.o)
+ASAN_LIB  := $(LIB_SRCS:gpotool/%.c=build/asan/obj/%.o)
+UNITS     := $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+ASAN_UNITS := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
+
+# Sample Windows images built from the .reg sources in hives/ (see hives/README.md).
+SAMPLE_REGS   := $(wildcard hives/*/*.reg)
+image_of = build/images/$(word 2,$(subst /, ,$(1)))/Windows/System32/config/$(basename $(notdir $(1)))
+SAMPLE_HIVES  := $(foreach f,$(SAMPLE_REGS),$(call image_of,$(f)))
+
+.PHONY: all samples deps check check-unit check-integration demo install clean asan
+.DELETE_ON_ERROR:
+
+all: build/gpotool samples
+
+# Installs what is missing as root; otherwise prints the exact line and stops.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "gpotool needs these Debian packages; as root run:"; \
+	    echo "  apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+build/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/asan/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
+
+build/gpotool: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS)
+
+build/asan/gpotool: $(ASAN_OBJS)
+	$(CC) -g $(SAN) -o $@ $^ $(PKG_LDLIBS)
+
+build/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Igpotool -o $@ $< $(LIB_OBJS) $(PKG_LDLIBS) -lcmocka
+
+build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Igpotool -o $@ $< $(ASAN_LIB) $(PKG_LDLIBS) -lcmocka
+
+asan: build/asan/gpotool $(ASAN_UNITS)
+
+# A sample hive: an empty hive written by gpotool, then the .reg source imported into it.
+samples: $(SAMPLE_HIVES)
+define sample_rule
+$(2): $(1) build/gpotool
+	@mkdir -p $$(@D)
+	@rm -f $$@.new
+	@build/gpotool hive new $$@.new --kind $$(notdir $$@) >/dev/null
+	@build/gpotool --state-dir build/state-samples hive import $$@.new $$< >/dev/null
+	@mv $$@.new $$@
+	@echo "built $$@ from $$<"
+endef
+$(foreach f,$(SAMPLE_REGS),$(eval $(call sample_rule,$(f),$(call image_of,$(f)))))
+
+check: deps all asan $(UNITS)
+	@tests/run-tests build/gpotool build/unit
+	@echo "== the same tests under AddressSanitizer and UBSan"
+	@tests/run-tests build/asan/gpotool build/asan/unit
+
+demo: deps all
+	@tests/demo.sh build/gpotool
+
+install: build/gpotool
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gpotool/templates $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 build/gpotool $(DESTDIR)$(PREFIX)/bin/gpotool
+	cp -R templates/. $(DESTDIR)$(PREFIX)/share/gpotool/templates/
+	install -m 0644 gpotool/gpotool.1 $(DESTDIR)$(PREFIX)/share/man/man1/gpotool.1
+
+clean:
+	rm -rf build

@@ -1,0 +1,130 @@
+/* gpotool hive export HIVE [KEY]: a key and its subtree as a .reg file regedit can import
+ * ("Windows Registry Editor Version 5.00", UTF-16LE with BOM and CRLF, as regedit writes;
+ * --utf8 for a text-friendly copy). Written atomically with --output, else to stdout. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmdutil.h"
+#include "regfile.h"
+#include "sbuf.h"
+
+struct export_state {
+	struct hivetx *tx;
+	struct sbuf text;
+	size_t keys, values;
+};
+
+static int export_key(struct export_state *st, hive_key k, const char *path, unsigned depth, struct gt_error *e)
+{
+	struct reg_value *vals;
+	hive_key *kids;
+	size_t nvals, nkids;
+	int ret = 0;
+
+	if (depth > KEYPATH_MAX_DEPTH)
+		return gt_fail(e, GT_REFUSED, "key tree deeper than %u levels at '%s'", KEYPATH_MAX_DEPTH, path);
+	regfile_write_key(path, &st->text);
+	if (hive_values(st->tx->hive, k, &vals, &nvals, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nvals; i++)
+		regfile_write_value(&vals[i], &st->text);
+	st->keys++;
+	st->values += nvals;
+	reg_values_free(vals, nvals);
+	if (hive_subkeys(st->tx->hive, k, &kids, &nkids, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nkids && ret == 0; i++) {
+		char *name = hive_key_name(st->tx->hive, kids[i], e);
+		struct sbuf child;
+
+		if (!name) {
+			ret = -1;
+			break;
+		}
+		sbuf_init(&child);
+		sbuf_addf(&child, "%s\\%s", path, name);
+		ret = export_key(st, kids[i], child.buf, depth + 1, e);
+		sbuf_release(&child);
+		free(name);
+	}
+	free(kids);
+	return ret;
+}
+
+static int write_output(const char *output, const struct sbuf *bytes, struct gt_error *e)
+{
+	size_t off = 0;
+
+	if (output)
+		return write_file_atomic(output, bytes->buf, bytes->len, 0644, e);
+	while (off < bytes->len) {
+		size_t n = fwrite(bytes->buf + off, 1, bytes->len - off, stdout);
+
+		if (n == 0)
+			return gt_fail(e, GT_FAILED, "unable to write to standard output");
+		off += n;
+	}
+	return 0;
+}
+
+static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	const char *output = cmd_opt(&cmd_hive_export_entry, a, "output");
+	int utf8 = cmd_opt(&cmd_hive_export_entry, a, "utf8") != NULL;
+	struct export_state st = { 0 };
+	struct keypath kp = { 0 };
+	struct sbuf path, bytes;
+	struct hivetx tx;
+	char *stored = NULL;
+	hive_key k;
+	int r;
+
+	if (ctx->json && !output)
+		return gt_fail(e, GT_USAGE, "--json needs --output FILE for 'hive export' (stdout carries the JSON)");
+	if (open_hive_for(&cmd_hive_export_entry, a, a->argv[0], 0, &tx, e) < 0)
+		return -1;
+	sbuf_init(&path);
+	sbuf_init(&bytes);
+	sbuf_init(&st.text);
+	st.tx = &tx;
+	r = a->argc == 2 ? hivetx_resolve(&tx, a->argv[1], &kp, e) : 0;
+	if (r == 0)
+		r = hivetx_find(&tx, &kp, &k, &stored, e);
+	if (r == 0)
+		r = gt_fail(e, GT_MISMATCH, "key '%s' not found in '%s'", a->argv[1], a->argv[0]);
+	if (r == 1) {
+		display_path(hive_kind_reg_prefix(tx.kind), stored, NULL, &path);
+		regfile_write_header(&st.text);
+		r = export_key(&st, k, path.buf, 0, e);
+		sbuf_addstr(&st.text, "\r\n"); /* regedit ends its files with a blank line */
+	}
+	if (r == 0)
+		r = regfile_encode(st.text.buf, st.text.len, utf8 ? RF_UTF8 : RF_UTF16LE, &bytes, e);
+	if (r == 0)
+		r = write_output(output, &bytes, e);
+	if (r == 0 && output) {
+		out_text(ctx, "exported %zu keys and %zu values under '%s' to '%s'\n", st.keys, st.values, path.buf, output);
+		json_object_object_add(ctx->result, "output", json_object_new_string(output));
+		json_object_object_add(ctx->result, "keys", json_object_new_int64((int64_t)st.keys));
+		json_object_object_add(ctx->result, "values", json_object_new_int64((int64_t)st.values));
+	}
+	free(stored);
+	keypath_release(&kp);
+	sbuf_release(&st.text);
+	sbuf_release(&path);
+	sbuf_release(&bytes);
+	hivetx_close(&tx);
+	return r < 0 ? -1 : GT_OK;
+}
+
+const struct cmd_entry cmd_hive_export_entry = {
+	.name = "hive export",
+	.args_usage = "HIVE [KEY] [--output FILE] [--utf8]",
+	.summary = "export a key's subtree as a regedit .reg file",
+	.options = { "kind=", "output=", "utf8", NULL },
+	.min_args = 1,
+	.max_args = 2,
+	.exec = exec_hive_export,
+};

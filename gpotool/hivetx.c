@@ -1,0 +1,635 @@
+/* Hive targets: safe open, path resolution, recorded edits and the commit pipeline. */
+#include "hivetx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "digest.h"
+#include "sbuf.h"
+#include "verify.h"
+
+static int detect_has(struct hivetx *tx, hive_key k, const char *name)
+{
+	struct gt_error ignored = { 0 };
+	hive_key out;
+
+	return hive_child(tx->hive, k, name, &out, &ignored) == 1;
+}
+
+static int name_ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcasecmp(s + n - t, tail) == 0;
+}
+
+/* Content first (keys only a hive of that kind has), then the path tail Windows writes
+ * into the base block, which survives copies but not every tool that rewrites hives. */
+static enum hive_kind detect_kind(struct hivetx *tx)
+{
+	hive_key root = hive_root(tx->hive), sam;
+	const char *fn = tx->hdr.file_name;
+
+	if (detect_has(tx, root, "Select") &&
+	    (detect_has(tx, root, "ControlSet001") || detect_has(tx, root, "ControlSet002")))
+		return HK_SYSTEM;
+	if (detect_has(tx, root, "Microsoft") &&
+	    (detect_has(tx, root, "Classes") || detect_has(tx, root, "Policies")))
+		return HK_SOFTWARE;
+	if (hive_child(tx->hive, root, "SAM", &sam, &(struct gt_error){ 0 }) == 1 && detect_has(tx, sam, "Domains"))
+		return HK_SAM;
+	if (detect_has(tx, root, "Policy") && (detect_has(tx, root, "RXACT") || detect_has(tx, root, "Cache")))
+		return HK_SECURITY;
+	if (detect_has(tx, root, "Software") &&
+	    (detect_has(tx, root, "Control Panel") || detect_has(tx, root, "Environment") ||
+	     detect_has(tx, root, "AppEvents") || detect_has(tx, root, "Console")))
+		return HK_NTUSER;
+	if (detect_has(tx, root, "Local Settings") && !detect_has(tx, root, "Software"))
+		return HK_USRCLASS;
+	if (name_ends_with(fn, "\\SYSTEM"))
+		return HK_SYSTEM;
+	if (name_ends_with(fn, "\\SOFTWARE"))
+		return HK_SOFTWARE;
+	if (name_ends_with(fn, "\\SAM"))
+		return HK_SAM;
+	if (name_ends_with(fn, "\\SECURITY"))
+		return HK_SECURITY;
+	if (name_ends_with(fn, "ntuser.dat"))
+		return HK_NTUSER;
+	if (name_ends_with(fn, "UsrClass.dat"))
+		return HK_USRCLASS;
+	return HK_OTHER;
+}
+
+/* hivex reads the file again by name; if anything but gpotool changed it since we read it,
+ * our copy of the before-state would not be what hivex edits. */
+static int check_unchanged(struct hivetx *tx, struct gt_error *e)
+{
+	struct stat now;
+
+	if (stat(tx->file.path, &now) < 0 || now.st_ino != tx->file.st.st_ino || now.st_size != tx->file.st.st_size ||
+	    now.st_mtim.tv_sec != tx->file.st.st_mtim.tv_sec || now.st_mtim.tv_nsec != tx->file.st.st_mtim.tv_nsec)
+		return gt_fail(e, GT_REFUSED, "changed by another program while being read");
+	return 0;
+}
+
+static int open_checked(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e)
+{
+	struct regf_reader *r;
+
+	if (safefile_open(path, write, &tx->file, e) < 0)
+		return -1;
+	if (hivefile_read_header(tx->file.bytes, tx->file.len, &tx->hdr, e) < 0 ||
+	    hivefile_check_safe(tx->file.bytes, tx->file.len, !write, e) < 0)
+		return -1;
+	tx->dirty = tx->hdr.seq1 != tx->hdr.seq2;
+	if (write) {
+		if (verify_open(path, &r, e) < 0)
+			return -1;
+		verify_close(r);
+	}
+	if (hive_open(path, write, tx->hdr.minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
+		return -1;
+	tx->writable = write;
+	if (kind_override) {
+		if (!hive_kind_from_name(kind_override, &tx->kind))
+			return gt_fail(e, GT_USAGE, "unknown hive kind '%s' (SYSTEM, SOFTWARE, SAM, SECURITY, NTUSER, USRCLASS, other)",
+				       kind_override);
+	} else {
+		tx->kind = detect_kind(tx);
+		tx->kind_detected = 1;
+	}
+	return 0;
+}
+
+int hivetx_open(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->file.fd = -1;
+	plan_init(&tx->plan);
+	if (open_checked(tx, path, write, kind_override, e) < 0) {
+		if (e->code != GT_USAGE)
+			gt_prefix(e, "'%s': ", path);
+		hivetx_close(tx);
+		return -1;
+	}
+	return 0;
+}
+
+void hivetx_close(struct hivetx *tx)
+{
+	hive_close(tx->hive);
+	safefile_close(&tx->file);
+	plan_release(&tx->plan);
+	free(tx->journal_id);
+	free(tx->warning);
+	memset(tx, 0, sizeof(*tx));
+	tx->file.fd = -1;
+}
+
+const char *hivetx_prefix(const struct hivetx *tx)
+{
+	return hive_kind_short_prefix(tx->kind);
+}
+
+int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *e)
+{
+	struct reg_value v;
+	hive_key select, cs;
+	char name[32];
+	uint32_t cur;
+	int r;
+
+	*n = 0;
+	r = hive_child(tx->hive, hive_root(tx->hive), WINREG_SELECT_KEY, &select, e);
+	if (r <= 0)
+		return r;
+	r = hive_get_value(tx->hive, select, WINREG_SELECT_CURRENT, &v, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return gt_fail(e, GT_REFUSED, "cannot resolve CurrentControlSet: Select\\Current is missing");
+	if (v.type != RT_DWORD || v.len != 4) {
+		reg_value_release(&v);
+		return gt_fail(e, GT_REFUSED, "cannot resolve CurrentControlSet: Select\\Current is not a 4-byte REG_DWORD");
+	}
+	cur = (uint32_t)v.data[0] | (uint32_t)v.data[1] << 8 | (uint32_t)v.data[2] << 16 | (uint32_t)v.data[3] << 24;
+	reg_value_release(&v);
+	if (cur == 0 || cur > 999)
+		return gt_fail(e, GT_REFUSED, "cannot resolve CurrentControlSet: Select\\Current is %u, not a control set number", cur);
+	snprintf(name, sizeof(name), "ControlSet%03u", cur);
+	r = hive_child(tx->hive, hive_root(tx->hive), name, &cs, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return gt_fail(e, GT_REFUSED, "cannot resolve CurrentControlSet: Select\\Current names %s, which does not exist", name);
+	*n = cur;
+	return 1;
+}
+
+static int check_mount(struct hivetx *tx, const char *text, const struct keypath *kp, struct gt_error *e)
+{
+	enum hive_kind named;
+
+	if (!kp->mount)
+		return 0;
+	if (tx->kind == HK_OTHER) {
+		if (hive_kind_from_name(kp->mount, &named))
+			return gt_fail(e, GT_USAGE, "key '%s' is in the %s hive, but '%s' is not recognised as one; "
+				       "give --kind %s or a path relative to the hive root", text, kp->mount, tx->file.path, kp->mount);
+		return 0;
+	}
+	if (strcasecmp(kp->mount, hive_kind_mount(tx->kind)) != 0)
+		return gt_fail(e, GT_USAGE, "key '%s' is in the %s hive, but '%s' is a %s hive", text, kp->mount,
+			       tx->file.path, hive_kind_name(tx->kind));
+	return 0;
+}
+
+int hivetx_resolve(struct hivetx *tx, const char *text, struct keypath *kp, struct gt_error *e)
+{
+	unsigned cs;
+	int r;
+
+	if (keypath_parse(text, kp, e) < 0 || check_mount(tx, text, kp, e) < 0)
+		goto fail;
+	if (kp->n == 0 || strcasecmp(kp->parts[0], "CurrentControlSet") != 0)
+		return 0;
+	/* the running system links CurrentControlSet; a hive file has only ControlSet00N */
+	r = hivetx_current_control_set(tx, &cs, e);
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		gt_fail(e, GT_REFUSED, "cannot resolve CurrentControlSet in '%s': it has no Select key (is it a SYSTEM hive?)",
+			tx->file.path);
+		goto fail;
+	}
+	free(kp->parts[0]);
+	kp->parts[0] = xmalloc(32);
+	snprintf(kp->parts[0], 32, "ControlSet%03u", cs);
+	return 0;
+fail:
+	keypath_release(kp);
+	return -1;
+}
+
+/* Walks parts[0..n); *depth is how many were found; names (optional) collects stored names. */
+static int walk(struct hivetx *tx, char *const *parts, size_t n, hive_key *out, size_t *depth,
+		struct keypath *names, struct gt_error *e)
+{
+	hive_key k = hive_root(tx->hive);
+
+	*depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		hive_key child;
+		int r = hive_child(tx->hive, k, parts[i], &child, e);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		if (names) {
+			char *name = hive_key_name(tx->hive, child, e);
+
+			if (!name)
+				return -1;
+			names->parts = xrealloc(names->parts, (names->n + 1) * sizeof(char *));
+			names->parts[names->n++] = name;
+		}
+		k = child;
+		(*depth)++;
+	}
+	*out = k;
+	return 0;
+}
+
+int hivetx_find(struct hivetx *tx, const struct keypath *kp, hive_key *out, char **stored, struct gt_error *e)
+{
+	struct keypath names = { 0 };
+	size_t depth;
+	int ret;
+
+	if (walk(tx, kp->parts, kp->n, out, &depth, stored ? &names : NULL, e) < 0) {
+		keypath_release(&names);
+		return -1;
+	}
+	ret = depth == kp->n;
+	if (stored)
+		*stored = ret ? keypath_join(names.parts, names.n) : NULL;
+	keypath_release(&names);
+	return ret;
+}
+
+/* Finds or creates the key, recording every key created; *stored is its stored path. */
+static int ensure_key(struct hivetx *tx, const struct keypath *kp, hive_key *out, char **stored, struct gt_error *e)
+{
+	struct keypath names = { 0 };
+	size_t depth;
+	hive_key k;
+
+	*stored = NULL;
+	if (walk(tx, kp->parts, kp->n, &k, &depth, &names, e) < 0) {
+		keypath_release(&names);
+		return -1;
+	}
+	for (size_t i = depth; i < kp->n; i++) {
+		char *joined;
+
+		if (hive_add_key(tx->hive, k, kp->parts[i], &k, e) < 0) {
+			keypath_release(&names);
+			return -1;
+		}
+		names.parts = xrealloc(names.parts, (names.n + 1) * sizeof(char *));
+		names.parts[names.n++] = xstrdup(kp->parts[i]);
+		joined = keypath_join(names.parts, names.n);
+		plan_add(&tx->plan, CH_ADD_KEY, joined, NULL);
+		free(joined);
+	}
+	*out = k;
+	*stored = keypath_join(names.parts, names.n);
+	keypath_release(&names);
+	return 0;
+}
+
+int hivetx_add_key(struct hivetx *tx, const struct keypath *kp, struct gt_error *e)
+{
+	char *stored;
+	hive_key k;
+	int ret = ensure_key(tx, kp, &k, &stored, e);
+
+	free(stored);
+	return ret;
+}
+
+static size_t utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+int hivetx_set_value(struct hivetx *tx, const struct keypath *kp, const struct reg_value *v, struct gt_error *e)
+{
+	struct reg_value old;
+	struct change *c;
+	char *stored;
+	hive_key k;
+	int r;
+
+	if (utf8_length(v->name) > REG_NAME_MAX_CHARS)
+		return gt_fail(e, GT_USAGE, "value name longer than %u characters", REG_NAME_MAX_CHARS);
+	if (v->len > REG_VALUE_MAX_BYTES)
+		return gt_fail(e, GT_REFUSED, "value '%s' is %zu bytes, over the %u-byte limit", v->name, v->len, REG_VALUE_MAX_BYTES);
+	if (ensure_key(tx, kp, &k, &stored, e) < 0)
+		return -1;
+	r = hive_get_value(tx->hive, k, v->name, &old, e);
+	if (r < 0 || (r == 1 && reg_value_equal_data(&old, v))) {
+		/* already as asked: writing it again would only churn cells */
+		reg_value_release(&old);
+		free(stored);
+		return r < 0 ? -1 : 0;
+	}
+	if (hive_put_value(tx->hive, k, v, e) < 0) {
+		reg_value_release(&old);
+		free(stored);
+		return -1;
+	}
+	c = plan_add(&tx->plan, CH_SET_VALUE, stored, r == 1 ? old.name : v->name);
+	c->had_old = r == 1;
+	c->old = old;
+	c->has_new = 1;
+	reg_value_copy(&c->new_value, v);
+	free(c->new_value.name);
+	c->new_value.name = xstrdup(c->name);
+	free(stored);
+	return 0;
+}
+
+int hivetx_delete_value(struct hivetx *tx, const struct keypath *kp, const char *name, struct gt_error *e)
+{
+	struct reg_value old;
+	struct change *c;
+	char *stored;
+	hive_key k;
+	int r = hivetx_find(tx, kp, &k, &stored, e);
+
+	if (r <= 0)
+		return r;
+	r = hive_get_value(tx->hive, k, name, &old, e);
+	if (r == 1)
+		r = hive_delete_value(tx->hive, k, old.name, e);
+	if (r == 1) {
+		c = plan_add(&tx->plan, CH_DELETE_VALUE, stored, old.name);
+		c->had_old = 1;
+		c->old = old;
+	} else {
+		reg_value_release(&old);
+	}
+	free(stored);
+	return r;
+}
+
+/* Records a subtree's values and keys, children first, as the deletions they become. */
+static int record_subtree(struct hivetx *tx, hive_key k, const char *stored, unsigned depth, struct gt_error *e)
+{
+	struct reg_value *vals;
+	hive_key *kids;
+	size_t nvals, nkids;
+	int ret = 0;
+
+	if (depth > KEYPATH_MAX_DEPTH)
+		return gt_fail(e, GT_REFUSED, "key tree deeper than %u levels under '%s'", KEYPATH_MAX_DEPTH, stored);
+	if (hive_subkeys(tx->hive, k, &kids, &nkids, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nkids && ret == 0; i++) {
+		char *name = hive_key_name(tx->hive, kids[i], e);
+		struct sbuf path;
+
+		if (!name) {
+			ret = -1;
+			break;
+		}
+		sbuf_init(&path);
+		sbuf_addf(&path, "%s%s%s", stored, *stored ? "\\" : "", name);
+		ret = record_subtree(tx, kids[i], path.buf, depth + 1, e);
+		sbuf_release(&path);
+		free(name);
+	}
+	free(kids);
+	if (ret < 0 || hive_values(tx->hive, k, &vals, &nvals, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nvals; i++) {
+		struct change *c = plan_add(&tx->plan, CH_DELETE_VALUE, stored, vals[i].name);
+
+		c->had_old = 1;
+		reg_value_copy(&c->old, &vals[i]);
+	}
+	reg_values_free(vals, nvals);
+	plan_add(&tx->plan, CH_DELETE_KEY, stored, NULL);
+	return 0;
+}
+
+int hivetx_delete_key(struct hivetx *tx, const struct keypath *kp, struct gt_error *e)
+{
+	char *stored;
+	hive_key k;
+	int r;
+
+	if (kp->n == 0)
+		return gt_fail(e, GT_USAGE, "refusing to delete the root key of the hive");
+	r = hivetx_find(tx, kp, &k, &stored, e);
+	if (r <= 0)
+		return r;
+	if (record_subtree(tx, k, stored, 0, e) < 0 || hive_delete_key(tx->hive, k, e) < 0)
+		r = -1;
+	free(stored);
+	return r;
+}
+
+int hivetx_read_string(struct hivetx *tx, const char *key, const char *name, char **out, struct gt_error *e)
+{
+	struct keypath kp;
+	struct reg_value v;
+	struct sbuf sb;
+	hive_key k;
+	int r;
+
+	*out = NULL;
+	keypath_split(key, &kp);
+	r = hivetx_find(tx, &kp, &k, NULL, e);
+	keypath_release(&kp);
+	if (r <= 0)
+		return r;
+	r = hive_get_value(tx->hive, k, name, &v, e);
+	if (r <= 0)
+		return r;
+	sbuf_init(&sb);
+	if (v.type == RT_SZ || v.type == RT_EXPAND_SZ)
+		utf16le_to_utf8(v.data, v.len >= 2 && !v.data[v.len - 1] && !v.data[v.len - 2] ? v.len - 2 : v.len, &sb);
+	else
+		reg_value_format_brief(&v, &sb);
+	reg_value_release(&v);
+	*out = sbuf_detach(&sb, NULL);
+	sbuf_release(&sb);
+	return 1;
+}
+
+/* ---- verification: libregf must see exactly what hivex holds, and that must be the plan ---- */
+
+static int same_values(const struct reg_value *a, size_t na, const struct reg_value *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].name, b[i].name) != 0 || !reg_value_equal_data(&a[i], &b[i]))
+			return 0;
+	return 1;
+}
+
+/* One touched key, read by hivex (in memory) and by libregf (from the written file). */
+static int cross_check_key(struct hivetx *tx, struct regf_reader *r, const char *key, struct gt_error *e)
+{
+	struct reg_value *hv_vals = NULL, *rf_vals = NULL;
+	size_t hv_n = 0, rf_n = 0;
+	struct keypath kp;
+	hive_key k;
+	int in_hivex, in_regf, ret = 0;
+
+	keypath_split(key, &kp);
+	in_hivex = hivetx_find(tx, &kp, &k, NULL, e);
+	if (in_hivex == 1 && hive_values(tx->hive, k, &hv_vals, &hv_n, e) < 0)
+		in_hivex = -1;
+	in_regf = in_hivex < 0 ? -1 : verify_read_key(r, kp.parts, kp.n, &rf_vals, &rf_n, e);
+	if (in_hivex < 0 || in_regf < 0)
+		ret = gt_prefix(e, "verification of key '%s' failed: ", key);
+	else if (in_hivex != in_regf)
+		ret = gt_fail(e, GT_FAILED, "verification failed: libregf %s key '%s'", in_regf ? "finds" : "does not find", key);
+	else if (!same_values(hv_vals, hv_n, rf_vals, rf_n))
+		ret = gt_fail(e, GT_FAILED, "verification failed: libregf reads the values of key '%s' differently from hivex", key);
+	reg_values_free(hv_vals, hv_n);
+	reg_values_free(rf_vals, rf_n);
+	keypath_release(&kp);
+	return ret;
+}
+
+static int is_same_or_below(const char *key, const char *ancestor)
+{
+	size_t n = strlen(ancestor);
+
+	if (n == 0)
+		return 1;
+	return strncasecmp(key, ancestor, n) == 0 && (key[n] == '\0' || key[n] == '\\');
+}
+
+/* Is change i overridden by a later change in the plan (the later one is checked instead)? */
+static int superseded(const struct plan *p, size_t i)
+{
+	const struct change *c = &p->v[i];
+
+	for (size_t j = i + 1; j < p->n; j++) {
+		const struct change *d = &p->v[j];
+
+		if (c->name && d->name && strcasecmp(c->key, d->key) == 0 && strcasecmp(c->name, d->name) == 0)
+			return 1;
+		if (d->kind == CH_DELETE_KEY && is_same_or_below(c->key, d->key))
+			return 1;
+		if (c->kind == CH_DELETE_KEY && (d->kind == CH_ADD_KEY || d->kind == CH_SET_VALUE) &&
+		    is_same_or_below(d->key, c->key))
+			return 1;
+	}
+	return 0;
+}
+
+static int find_value(const struct reg_value *vals, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(vals[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The last word on each value and key in the plan, read back through libregf. */
+static int check_plan(const struct plan *p, struct regf_reader *r, struct gt_error *e)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct change *c = &p->v[i];
+		struct reg_value *vals = NULL;
+		size_t n = 0;
+		struct keypath kp;
+		int found, at, ok = 1;
+
+		if (superseded(p, i))
+			continue;
+		keypath_split(c->key, &kp);
+		found = verify_read_key(r, kp.parts, kp.n, &vals, &n, e);
+		keypath_release(&kp);
+		if (found < 0)
+			return gt_prefix(e, "verification of key '%s' failed: ", c->key);
+		at = found && c->name ? find_value(vals, n, c->name) : -1;
+		switch (c->kind) {
+		case CH_ADD_KEY: ok = found; break;
+		case CH_DELETE_KEY: ok = !found; break;
+		case CH_SET_VALUE: ok = at >= 0 && reg_value_equal_data(&vals[at], &c->new_value); break;
+		case CH_DELETE_VALUE: ok = at < 0; break;
+		}
+		reg_values_free(vals, n);
+		if (!ok) {
+			struct sbuf what;
+
+			sbuf_init(&what);
+			change_describe(c, "", &what);
+			gt_fail(e, GT_FAILED, "verification failed: the written hive does not hold this change: %s", what.buf);
+			sbuf_release(&what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int verify_written(struct hivetx *tx, const char *path, struct gt_error *e)
+{
+	struct regf_reader *r;
+	int ret = 0;
+
+	if (verify_open(path, &r, e) < 0)
+		return gt_prefix(e, "verification failed: ");
+	for (size_t i = 0; i < tx->plan.n && ret == 0; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcasecmp(tx->plan.v[j].key, tx->plan.v[i].key) == 0;
+		if (!seen)
+			ret = cross_check_key(tx, r, tx->plan.v[i].key, e);
+	}
+	if (ret == 0)
+		ret = check_plan(&tx->plan, r, e);
+	verify_close(r);
+	return ret;
+}
+
+int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e)
+{
+	struct journal_entry *j = NULL;
+	char after[SHA256_HEX_LEN + 1];
+	struct journal_target t = {
+		.path = tx->file.path, .kind = "hive", .detail = hive_kind_name(tx->kind),
+		.key_prefix = hivetx_prefix(tx), .before = tx->file.bytes, .before_len = tx->file.len,
+		.plan = &tx->plan,
+	};
+
+	if (tx->plan.n == 0)
+		return 0;
+	if (safefile_tmp_create(&tx->file, e) < 0 ||
+	    hive_commit_to(tx->hive, tx->file.tmp_path, e) < 0 ||
+	    safefile_tmp_finish(&tx->file, e) < 0 ||
+	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
+	    sha256_file_hex(tx->file.tmp_path, after, e) < 0 ||
+	    journal_begin(state_dir, meta, &t, &j, e) < 0)
+		goto fail;
+	if (safefile_tmp_commit(&tx->file, e) < 0) {
+		journal_abandon(j, e->msg);
+		goto fail;
+	}
+	tx->journal_id = xstrdup(journal_id(j));
+	if (journal_complete(j, after, e) < 0) {
+		/* the change is in place and the entry still holds the before-state: say so, not "failed" */
+		struct sbuf w;
+
+		sbuf_init(&w);
+		sbuf_addf(&w, "journal entry %s could not be marked complete (%s); it stays 'pending'", tx->journal_id, e->msg);
+		tx->warning = sbuf_detach(&w, NULL);
+		sbuf_release(&w);
+		gt_error_clear(e);
+	}
+	journal_free(j);
+	return 0;
+fail:
+	journal_free(j);
+	safefile_tmp_discard(&tx->file);
+	return gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
+}

@@ -1,0 +1,45 @@
+/* The journal: before anything is replaced, a record of what is about to change and a copy
+ * of the target's bytes; after, the record is marked complete. A crash in between leaves a
+ * pending entry that says so. Layout: STATE/journal/ID/{entry.json,before-0.bin}, 0700/0600. */
+#ifndef GPOTOOL_JOURNAL_H
+#define GPOTOOL_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "plan.h"
+
+struct journal_meta {
+	const char *command_line;
+	const char *operator_name;
+	const char *ticket;        /* may be NULL */
+	const char *template_name; /* may be NULL */
+};
+
+struct journal_target {
+	const char *path;          /* absolute path of the target */
+	const char *kind;          /* "hive" ... */
+	const char *detail;        /* e.g. hive kind "SYSTEM" */
+	const char *key_prefix;    /* how keys are shown, e.g. "HKLM\\SYSTEM" */
+	const uint8_t *before;
+	size_t before_len;
+	const struct plan *plan;
+};
+
+struct journal_entry;
+
+/* Creates the state directory (0700) if needed and refuses one other users can write. */
+int state_dir_prepare(const char *dir, struct gt_error *e);
+
+/* Writes a pending entry (fsynced) before the target is replaced. *out freed by journal_free. */
+int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t,
+		  struct journal_entry **out, struct gt_error *e);
+/* Marks it complete with the SHA-256 of the content now in place. */
+int journal_complete(struct journal_entry *j, const char *after_sha256, struct gt_error *e);
+/* Marks it failed (target untouched) with the reason, so a reader never mistakes it for a crash. */
+void journal_abandon(struct journal_entry *j, const char *reason);
+const char *journal_id(const struct journal_entry *j);
+void journal_free(struct journal_entry *j);
+
+#endif

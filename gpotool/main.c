@@ -1,0 +1,142 @@
+/* gpotool: stage, verify and roll back KB5014754 registry settings in offline hives and
+ * GPOs. main parses the global options, finds the command, runs it, reports an error
+ * once, and turns the result into the exit code. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "sbuf.h"
+
+#define GPOTOOL_VERSION "0.1.0"
+
+static char *quote_command_line(int argc, char **argv)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (i)
+			sbuf_addch(&sb, ' ');
+		if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == strlen(a)) {
+			sbuf_addstr(&sb, a);
+			continue;
+		}
+		sbuf_addch(&sb, '\'');
+		for (; *a; a++) {
+			if (*a == '\'')
+				sbuf_addstr(&sb, "'\\''");
+			else
+				sbuf_addch(&sb, *a);
+		}
+		sbuf_addch(&sb, '\'');
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+/* Global options come before the command: --state-dir DIR, --json, --operator, --ticket. */
+static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, struct gt_error *e)
+{
+	static const char *const with_value[] = { "--state-dir", "--operator", "--ticket", NULL };
+	int i = 1;
+
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *arg = argv[i], *value = NULL;
+		size_t len = strcspn(arg, "=");
+		int known = 0;
+
+		if (strcmp(arg, "--json") == 0) {
+			ctx->json = 1;
+			continue;
+		}
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0)
+			break;
+		for (int k = 0; with_value[k]; k++) {
+			if (strlen(with_value[k]) != len || strncmp(arg, with_value[k], len) != 0)
+				continue;
+			known = 1;
+			value = arg[len] == '=' ? arg + len + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!value || !*value)
+				return gt_fail(e, GT_USAGE, "option '%.*s' needs a value", (int)len, arg);
+			if (k == 0)
+				ctx->state_dir_opt = value;
+			else if (k == 1)
+				ctx->operator_name = value;
+			else
+				ctx->ticket = value;
+		}
+		if (!known)
+			return gt_fail(e, GT_USAGE, "unknown global option '%.*s' (global options go before the command)", (int)len, arg);
+	}
+	*first = i;
+	return 0;
+}
+
+static int report(struct gt_ctx *ctx, int code, const struct gt_error *e)
+{
+	if (code != GT_OK && e->code != GT_OK)
+		fprintf(stderr, "gpotool: %s\n", e->msg);
+	if (ctx->json) {
+		json_object_object_add(ctx->result, "exit", json_object_new_int(code));
+		json_object_object_add(ctx->result, "ok", json_object_new_boolean(code == GT_OK));
+		if (e->code != GT_OK)
+			json_object_object_add(ctx->result, "error", json_object_new_string(e->msg));
+		puts(json_object_to_json_string_ext(ctx->result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "gpotool: unable to write the output\n");
+		return code == GT_OK ? GT_FAILED : code;
+	}
+	return code;
+}
+
+static int run(struct gt_ctx *ctx, int argc, char **argv, struct gt_error *e)
+{
+	const struct cmd_entry *entry;
+	struct cmd_args args;
+	int first = 0, used = 0, code;
+
+	if (parse_globals(ctx, argc, argv, &first, e) < 0)
+		return -1;
+	if (first >= argc || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "help") == 0) {
+		cmd_print_usage(first >= argc ? stderr : stdout);
+		return first >= argc ? gt_fail(e, GT_USAGE, "no command given") : GT_OK;
+	}
+	if (strcmp(argv[first], "--version") == 0 || strcmp(argv[first], "version") == 0) {
+		printf("gpotool %s\n", GPOTOOL_VERSION);
+		return GT_OK;
+	}
+	entry = cmd_find(argc - first, argv + first, &used);
+	if (!entry)
+		return gt_fail(e, GT_USAGE, "unknown command '%s%s%s' (see 'gpotool --help')", argv[first],
+			       first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
+	if (cmd_parse(entry, argc - first - used, argv + first + used, &args, e) < 0)
+		return -1;
+	json_object_object_add(ctx->result, "command", json_object_new_string(entry->name));
+	code = entry->exec(ctx, &args, e);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct gt_ctx ctx = { 0 };
+	struct gt_error e = { 0 };
+	char **args = xcalloc((size_t)argc + 1, sizeof(*args));
+	int code;
+
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
+	ctx.command_line = quote_command_line(argc, argv);
+	ctx.result = json_object_new_object();
+	code = run(&ctx, argc, args, &e);
+	if (code < 0)
+		code = e.code != GT_OK ? e.code : GT_FAILED;
+	code = report(&ctx, code, &e);
+	json_object_put(ctx.result);
+	free(ctx.command_line);
+	free(args);
+	return code;
+}

@@ -1,0 +1,49 @@
+/* Safe replacement of a file someone cares about: lock it, read it whole, write the new
+ * content to a temp file beside it, fsync, and only then rename over it and fsync the
+ * directory (git's lock-then-rename, OpenSSH's mkstemp-then-rename). A failure at any step
+ * leaves the original byte-for-byte as it was. */
+#ifndef GPOTOOL_SAFEFILE_H
+#define GPOTOOL_SAFEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "error.h"
+
+#define SAFEFILE_MAX_BYTES (2ull * 1024 * 1024 * 1024 + 4096) /* regf offsets are 32-bit */
+
+struct locked_file {
+	char *path;
+	int fd;          /* open and, for writers, flock()ed until safefile_close */
+	struct stat st;
+	uint8_t *bytes;  /* the whole file as read under the lock */
+	size_t len;
+	char *tmp_path;  /* the temp file being prepared, if any */
+};
+
+/* Opens and reads path. write = 1 takes an exclusive lock (refused with GT_REFUSED when
+ * another process holds it: waiting could act on content the user has not seen) and
+ * refuses symbolic links and non-regular files. lf is released with safefile_close. */
+int safefile_open(const char *path, int write, struct locked_file *lf, struct gt_error *e);
+void safefile_close(struct locked_file *lf);
+
+/* Reserves a temp file name in the target's directory (".NAME.gpotool-XXXXXX"). */
+int safefile_tmp_create(struct locked_file *lf, struct gt_error *e);
+/* Gives the temp file the original's mode and owner, and fsyncs it. */
+int safefile_tmp_finish(struct locked_file *lf, struct gt_error *e);
+/* Renames the temp file over the target and fsyncs the directory. */
+int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e);
+/* Removes the temp file if one is pending (also done by safefile_close). */
+void safefile_tmp_discard(struct locked_file *lf);
+
+/* Reads a whole file without locking (small inputs: .reg files); caller frees *buf. */
+int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct gt_error *e);
+/* Writes buf to path atomically (temp + fsync + rename + directory fsync), mode for a new file. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct gt_error *e);
+/* Writes a new file at path, atomically and never over an existing one (GT_REFUSED). */
+int write_file_new(const char *path, const void *buf, size_t len, mode_t mode, struct gt_error *e);
+/* fsync the directory holding path, so that a rename in it is durable. */
+int fsync_parent_dir(const char *path, struct gt_error *e);
+
+#endif
