@@ -56,25 +56,31 @@ deps:
 
 build/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 build/asan/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
+	@echo "  CC/SAN  $<"
+	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
 build/gpotool: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS)
 
 build/asan/gpotool: $(ASAN_OBJS)
-	$(CC) -g $(SAN) -o $@ $^ $(PKG_LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) -g $(SAN) -o $@ $^ $(PKG_LDLIBS)
 
 build/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Igpotool -o $@ $< $(LIB_OBJS) $(PKG_LDLIBS) -lcmocka
+	@echo "  LINK    $@"
+	@$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Igpotool -o $@ $< $(LIB_OBJS) $(PKG_LDLIBS) -lcmocka
 
 build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Igpotool -o $@ $< $(ASAN_LIB) $(PKG_LDLIBS) -lcmocka
+	@echo "  LINK    $@"
+	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Igpotool -o $@ $< $(ASAN_LIB) $(PKG_LDLIBS) -lcmocka
 
 asan: build/asan/gpotool $(ASAN_UNITS)
 

@@ -6,8 +6,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "advisory.h"
 #include "sbuf.h"
 
 const char *ctx_state_dir(const struct gt_ctx *ctx)
@@ -88,6 +91,7 @@ int open_hive_for(const struct cmd_entry *entry, const struct cmd_args *a, const
 
 int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 {
+	struct json_object *jwarn;
 	struct journal_meta meta;
 	struct sbuf line;
 
@@ -108,6 +112,15 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 		change_describe(&tx->plan.v[i], hivetx_prefix(tx), &line);
 		out_text(ctx, "%s\n", line.buf);
 	}
+	sbuf_reset(&line);
+	jwarn = json_object_new_array();
+	if (advisory_check(&tx->plan, time(NULL), &line, jwarn) > 0) {
+		for (char *p = line.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+			*nl = '\0';
+			out_warn("%s", p);
+		}
+	}
+	json_object_object_add(ctx->result, "advisories", jwarn);
 	sbuf_release(&line);
 	out_text(ctx, "verified: libregf reads back %zu change%s in '%s'\n", tx->plan.n, tx->plan.n == 1 ? "" : "s",
 		 tx->file.path);

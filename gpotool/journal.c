@@ -87,7 +87,7 @@ static void iso_time(char *buf, size_t n)
 
 static int save_doc(struct journal_entry *j, struct gt_error *e)
 {
-	const char *text = json_object_to_json_string_ext(j->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(j->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct sbuf path;
 	int ret;
 

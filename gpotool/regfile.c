@@ -459,7 +459,7 @@ static int parse_hex_type(struct parser *ps, const char **sp, const char *t, uin
 
 /* Comma-separated byte pairs; a trailing '\' (after a comma, or right after the colon)
  * continues on the next line, whose leading blanks are skipped. A trailing comma at the
- * very end is accepted, as regedit does. */
+ * very end is accepted, as Wine's regedit does. */
 static int parse_hex_list(struct parser *ps, const char *p, const char *t, struct sbuf *data)
 {
 	int after_byte = 0;

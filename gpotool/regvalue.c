@@ -89,8 +89,8 @@ int parse_u64(const char *s, uint64_t max, uint64_t *out)
 		base = 16;
 		s += 2;
 	}
-	/* strtoull accepts blanks, signs and a second "0x"; the format here does not */
-	if (!isxdigit((unsigned char)s[0]) || (base == 10 && !isdigit((unsigned char)s[0])))
+	/* strtoull accepts blanks, signs and a second "0x"; the format here allows only digits */
+	if (!*s || strspn(s, base == 16 ? "0123456789abcdefABCDEF" : "0123456789") != strlen(s))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, base);

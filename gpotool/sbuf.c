@@ -132,6 +132,7 @@ char *sbuf_detach(struct sbuf *sb, size_t *len)
 
 	if (len)
 		*len = sb->len;
-	sbuf_init(sb);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
 	return p;
 }

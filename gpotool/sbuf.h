@@ -1,5 +1,5 @@
 /* A growable byte buffer, git's strbuf in small.
- * Invariants: buf is never NULL after sbuf_init; buf[len] == '\0' always, so text can be
+ * Invariants: buf is never NULL between sbuf_init and sbuf_release/sbuf_detach; buf[len] == '\0' always, so text can be
  * used as a C string; len < cap. Allocation failure aborts: every caller would only
  * turn it into "out of memory" and exit, and a half-built buffer is never useful. */
 #ifndef GPOTOOL_SBUF_H
@@ -22,7 +22,7 @@ void sbuf_addstr(struct sbuf *sb, const char *s);
 void sbuf_addch(struct sbuf *sb, char c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_reset(struct sbuf *sb);
-/* Hands the buffer to the caller, who frees it; sb is left empty. */
+/* Hands the buffer to the caller, who frees it; sb is left released (sbuf_init before reuse). */
 char *sbuf_detach(struct sbuf *sb, size_t *len);
 
 /* Allocation that cannot return NULL (same reasoning as above). */
