@@ -10,7 +10,7 @@ SHELL   := /bin/bash
 DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev \
                 libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3
 
-PKG_LIBS := hivex libregf json-c libcrypto
+PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)

@@ -18,6 +18,8 @@ static int exec_hive_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct
 		r = hivetx_delete_value(&tx, &kp, a->argv[2], e);
 	else
 		r = hivetx_delete_key(&tx, &kp, e);
+	if (r < 0 && e->code != GT_USAGE)
+		gt_prefix(e, "'%s': ", a->argv[0]);
 	if (r == 0)
 		gt_fail(e, GT_MISMATCH, "%s '%s%s%s' not found in '%s'; nothing changed", a->argc == 3 ? "value" : "key",
 			a->argv[1], a->argc == 3 ? "\\" : "", a->argc == 3 ? a->argv[2] : "", a->argv[0]);

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmdutil.h"
@@ -53,6 +54,13 @@ static int export_key(struct export_state *st, hive_key k, const char *path, uns
 	return ret;
 }
 
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int write_output(const char *output, const struct sbuf *bytes, struct gt_error *e)
 {
 	size_t off = 0;
@@ -83,6 +91,8 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 
 	if (ctx->json && !output)
 		return gt_fail(e, GT_USAGE, "--json needs --output FILE for 'hive export' (stdout carries the JSON)");
+	if (output && same_file(output, a->argv[0]))
+		return gt_fail(e, GT_USAGE, "refusing to export into '%s': it is the hive being exported", output);
 	if (open_hive_for(&cmd_hive_export_entry, a, a->argv[0], 0, &tx, e) < 0)
 		return -1;
 	sbuf_init(&path);

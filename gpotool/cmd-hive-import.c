@@ -42,6 +42,8 @@ static int apply_all(struct hivetx *tx, const struct regfile *rf, const char *na
 		}
 		if (apply_op(tx, op, &kp, e) < 0) {
 			keypath_release(&kp);
+			if (e->code != GT_USAGE)
+				gt_prefix(e, "'%s': ", tx->file.path);
 			return gt_prefix(e, "'%s' line %u: ", name, op->line);
 		}
 	}

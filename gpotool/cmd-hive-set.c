@@ -24,6 +24,8 @@ static int exec_hive_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	ret = hivetx_resolve(&tx, a->argv[1], &kp, e);
 	if (ret == 0) {
 		ret = hivetx_set_value(&tx, &kp, &v, e);
+		if (ret < 0 && e->code != GT_USAGE)
+			gt_prefix(e, "'%s': ", a->argv[0]);
 		keypath_release(&kp);
 	}
 	if (ret == 0)

@@ -59,6 +59,37 @@ hive_key hive_root(struct hive *hv)
 	return hivex_root(hv->h);
 }
 
+static int is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* hivex folds ASCII only; Windows folds all of Unicode, so "ПРИВЕТ" must find "Привет". */
+static int child_by_unicode_name(struct hive *hv, hive_key parent, const char *name, hive_key *out, struct gt_error *e)
+{
+	hive_node_h *c;
+	int found = 0;
+
+	errno = 0;
+	c = hivex_node_children(hv->h, parent);
+	if (!c)
+		return hivex_error(e, "unable to read subkeys");
+	for (size_t i = 0; c[i] && !found; i++) {
+		char *n = hivex_node_name(hv->h, c[i]);
+
+		if (n && name_casecmp(n, name) == 0) {
+			*out = c[i];
+			found = 1;
+		}
+		free(n);
+	}
+	free(c);
+	return found;
+}
+
 int hive_child(struct hive *hv, hive_key parent, const char *name, hive_key *out, struct gt_error *e)
 {
 	hive_node_h n;
@@ -70,7 +101,7 @@ int hive_child(struct hive *hv, hive_key parent, const char *name, hive_key *out
 		return 1;
 	if (errno)
 		return hivex_error(e, "unable to read subkeys");
-	return 0;
+	return is_ascii(name) ? 0 : child_by_unicode_name(hv, parent, name, out, e);
 }
 
 char *hive_key_name(struct hive *hv, hive_key k, struct gt_error *e)
@@ -173,14 +204,28 @@ int hive_values(struct hive *hv, hive_key k, struct reg_value **vals, size_t *n,
 
 int hive_get_value(struct hive *hv, hive_key k, const char *name, struct reg_value *out, struct gt_error *e)
 {
-	hive_value_h vh;
+	hive_value_h *vh;
+	int found = 0;
 
 	reg_value_init(out);
 	errno = 0;
-	vh = hivex_node_get_value(hv->h, k, name);
+	vh = hivex_node_values(hv->h, k);
 	if (!vh)
-		return errno ? hivex_error(e, "unable to read values") : 0;
-	return read_value(hv, vh, out, e) < 0 ? -1 : 1;
+		return hivex_error(e, "unable to read values");
+	/* by name over the whole list: hivex's own lookup folds ASCII only */
+	for (size_t i = 0; vh[i] && !found; i++) {
+		char *n = hivex_value_key(hv->h, vh[i]);
+
+		if (!n) {
+			free(vh);
+			return hivex_error(e, "unable to read a value name");
+		}
+		if (name_casecmp(n, name) == 0)
+			found = read_value(hv, vh[i], out, e) < 0 ? -1 : 1;
+		free(n);
+	}
+	free(vh);
+	return found;
 }
 
 static void remember_touched(struct hive *hv, hive_key k)
@@ -266,7 +311,7 @@ int hive_put_value(struct hive *hv, hive_key k, const struct reg_value *v, struc
 	if (hive_values(hv, k, &vals, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (strcasecmp(vals[i].name, v->name) == 0)
+		if (name_casecmp(vals[i].name, v->name) == 0)
 			break;
 	all = xcalloc(n + 1, sizeof(*all));
 	memcpy(all, vals, n * sizeof(*all));
@@ -290,7 +335,7 @@ int hive_delete_value(struct hive *hv, hive_key k, const char *name, struct gt_e
 	if (hive_values(hv, k, &vals, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (strcasecmp(vals[i].name, name) == 0)
+		if (name_casecmp(vals[i].name, name) == 0)
 			break;
 	if (i == n) {
 		reg_values_free(vals, n);

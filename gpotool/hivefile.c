@@ -171,7 +171,12 @@ static void write_name_field(uint8_t *field, const char *kind)
 	size_t n;
 
 	/* Windows stores the tail of the path it loaded the hive from; detection reads it back */
-	snprintf(path, sizeof(path), "\\SystemRoot\\System32\\Config\\%s", kind);
+	if (strcmp(kind, "NTUSER") == 0)
+		snprintf(path, sizeof(path), "\\??\\C:\\Users\\Default\\NTUSER.DAT");
+	else if (strcmp(kind, "USRCLASS") == 0)
+		snprintf(path, sizeof(path), "\\AppData\\Local\\Microsoft\\Windows\\UsrClass.dat");
+	else
+		snprintf(path, sizeof(path), "\\SystemRoot\\System32\\Config\\%s", kind);
 	n = strlen(path);
 	if (n > 31)
 		memmove(path, path + n - 31, 32), n = 31;

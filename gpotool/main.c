@@ -2,6 +2,7 @@
  * GPOs. main parses the global options, finds the command, runs it, reports an error
  * once, and turns the result into the exit code. */
 #include <json-c/json.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
 	int code;
 
 	memcpy(args, argv, (size_t)argc * sizeof(*args));
+	/* only character classes: registry names compare case-insensitively over all of Unicode */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	ctx.command_line = quote_command_line(argc, argv);
 	ctx.result = json_object_new_object();
 	code = run(&ctx, argc, args, &e);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wctype.h>
 
 static const struct {
 	const char *name;
@@ -367,11 +368,20 @@ static void format_hex(const uint8_t *d, size_t len, int wrap, size_t col, struc
 	}
 }
 
+/* A quoted .reg string cannot carry a line break (regedit would read two lines). */
+static int has_line_break(const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		if ((data[i] == '\r' || data[i] == '\n') && data[i + 1] == 0)
+			return 1;
+	return 0;
+}
+
 void reg_value_format_data(const struct reg_value *v, int wrap, size_t prefix_len, struct sbuf *out)
 {
 	size_t start = out->len;
 
-	if ((v->type == RT_SZ) && reg_data_is_clean_string(v->data, v->len)) {
+	if (v->type == RT_SZ && reg_data_is_clean_string(v->data, v->len) && !has_line_break(v->data, v->len)) {
 		struct sbuf s;
 
 		sbuf_init(&s);
@@ -427,4 +437,26 @@ void reg_value_format_brief(const struct reg_value *v, struct sbuf *out)
 	} else {
 		sbuf_addf(out, "%s (%zu bytes)", reg_type_name(v->type), v->len);
 	}
+}
+
+int name_casecmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+
+	while (*p && *q) {
+		uint32_t cp, cq;
+		size_t np = utf8_decode_one(p, strlen((const char *)p), &cp);
+		size_t nq = utf8_decode_one(q, strlen((const char *)q), &cq);
+
+		/* bytes that are not UTF-8 compare as themselves */
+		if (!np)
+			cp = *p, np = 1;
+		if (!nq)
+			cq = *q, nq = 1;
+		if (cp != cq && towupper((wint_t)cp) != towupper((wint_t)cq))
+			return towupper((wint_t)cp) < towupper((wint_t)cq) ? -1 : 1;
+		p += np;
+		q += nq;
+	}
+	return *p == *q ? 0 : (*p ? 1 : -1);
 }

@@ -69,6 +69,10 @@ void reg_value_format_name(const char *name, struct sbuf *out);
 /* Appends a short human form for messages and plans: dword:00000001 (1), "text", hex: 12 bytes. */
 void reg_value_format_brief(const struct reg_value *v, struct sbuf *out);
 
+/* Compares two UTF-8 names as Windows compares registry names: case-insensitively over all
+ * of Unicode, not only ASCII (needs an LC_CTYPE of C.UTF-8; main sets it). 0 when equal. */
+int name_casecmp(const char *a, const char *b);
+
 /* 1 when data is exactly one UTF-16LE string with a single terminator and no other NUL. */
 int reg_data_is_clean_string(const uint8_t *data, size_t len);
 

@@ -1,0 +1,127 @@
+/* GPT.INI reading and version bumps; see gptini.h. */
+#include "gptini.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "regvalue.h"
+
+static int decode(const uint8_t *buf, size_t len, struct gptini *g, struct gt_error *e)
+{
+	if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xFE) {
+		if (len % 2)
+			return gt_fail(e, GT_REFUSED, "GPT.INI is UTF-16 with an odd number of bytes");
+		g->utf16 = 1;
+		utf16le_to_utf8(buf + 2, len - 2, &g->text);
+		return 0;
+	}
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+		g->utf8_bom = 1;
+		buf += 3;
+		len -= 3;
+	}
+	if (memchr(buf, '\0', len))
+		return gt_fail(e, GT_REFUSED, "GPT.INI holds NUL bytes (UTF-16 without a BOM?)");
+	sbuf_add(&g->text, buf, len);
+	return 0;
+}
+
+/* Finds "Version=digits" in the [General] section (names case-insensitive, as Windows' INI
+ * functions read them). */
+static int find_version(struct gptini *g, struct gt_error *e)
+{
+	const char *t = g->text.buf, *end = t + g->text.len;
+	int in_general = 0;
+
+	while (t < end) {
+		const char *eol = memchr(t, '\n', (size_t)(end - t));
+		const char *line_end = eol ? eol : end, *p = t;
+		size_t n;
+
+		while (p < line_end && (*p == ' ' || *p == '\t'))
+			p++;
+		n = (size_t)(line_end - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n && *p == '[')
+			in_general = n == 9 && strncasecmp(p, "[General]", 9) == 0;
+		else if (in_general && n > 8 && strncasecmp(p, "Version=", 8) == 0) {
+			const char *d = p + 8;
+			size_t digits = strspn(d, "0123456789");
+			uint64_t v;
+			char num[16];
+
+			if (digits == 0 || digits > 10 || d + digits != p + n)
+				return gt_fail(e, GT_REFUSED, "GPT.INI Version is not a number: '%.*s'", (int)n, p);
+			memcpy(num, d, digits);
+			num[digits] = '\0';
+			if (parse_u64(num, UINT32_MAX, &v) < 0)
+				return gt_fail(e, GT_REFUSED, "GPT.INI Version is out of range: '%s'", num);
+			g->version = (uint32_t)v;
+			g->digits_at = (size_t)(d - g->text.buf);
+			g->digits_len = digits;
+			return 0;
+		}
+		t = eol ? eol + 1 : end;
+	}
+	return gt_fail(e, GT_REFUSED, "GPT.INI has no Version line in a [General] section");
+}
+
+int gptini_parse(const uint8_t *buf, size_t len, struct gptini *g, struct gt_error *e)
+{
+	memset(g, 0, sizeof(*g));
+	sbuf_init(&g->text);
+	if (len > GPTINI_MAX_BYTES || decode(buf, len, g, e) < 0 || find_version(g, e) < 0) {
+		if (len > GPTINI_MAX_BYTES)
+			gt_fail(e, GT_REFUSED, "GPT.INI is larger than %u bytes", GPTINI_MAX_BYTES);
+		gptini_release(g);
+		return -1;
+	}
+	return 0;
+}
+
+void gptini_release(struct gptini *g)
+{
+	sbuf_release(&g->text);
+	memset(g, 0, sizeof(*g));
+}
+
+uint32_t gpt_version_bump(uint32_t version, int user_half)
+{
+	uint32_t user = version >> 16, machine = version & 0xFFFF;
+
+	if (user_half)
+		user = user == 0xFFFF ? 1 : user + 1;
+	else
+		machine = machine == 0xFFFF ? 1 : machine + 1;
+	return user << 16 | machine;
+}
+
+void gptini_render(const struct gptini *g, uint32_t version, struct sbuf *out)
+{
+	struct sbuf t;
+	char num[16];
+	struct gt_error ignored = { 0 };
+
+	sbuf_init(&t);
+	snprintf(num, sizeof(num), "%u", version);
+	sbuf_add(&t, g->text.buf, g->digits_at);
+	sbuf_addstr(&t, num);
+	sbuf_add(&t, g->text.buf + g->digits_at + g->digits_len, g->text.len - g->digits_at - g->digits_len);
+	if (g->utf16) {
+		sbuf_add(out, "\xFF\xFE", 2);
+		/* the text came from UTF-16 through our own decoder, so it is valid UTF-8 */
+		utf8_to_utf16le(t.buf, t.len, out, &ignored);
+	} else {
+		if (g->utf8_bom)
+			sbuf_add(out, "\xEF\xBB\xBF", 3);
+		sbuf_add(out, t.buf, t.len);
+	}
+	sbuf_release(&t);
+}
+
+void gptini_new(const char *display_name, struct sbuf *out)
+{
+	sbuf_addf(out, "[General]\r\nVersion=0\r\ndisplayName=%s\r\n", display_name);
+}
