@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,8 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	sbuf_release(&st.text);
 	sbuf_release(&path);
 	sbuf_release(&bytes);
+	if (e->code != GT_OK && e->code != GT_USAGE && e->code != GT_MISMATCH && !strstr(e->msg, a->argv[0]))
+		gt_prefix(e, "'%s': ", a->argv[0]);
 	hivetx_close(&tx);
 	return r < 0 ? -1 : GT_OK;
 }

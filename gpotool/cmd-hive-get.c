@@ -105,6 +105,8 @@ static int exec_hive_get(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	free(stored);
 	sbuf_release(&path);
 	keypath_release(&kp);
+	if (e->code != GT_OK && e->code != GT_USAGE && e->code != GT_MISMATCH && !strstr(e->msg, a->argv[0]))
+		gt_prefix(e, "'%s': ", a->argv[0]);
 	hivetx_close(&tx);
 	return r;
 }

@@ -118,10 +118,16 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	const struct hive_header *h;
 	struct hivetx tx;
 	char buf[160], *root;
+	size_t nkeys, nvalues;
 	int ret = GT_OK;
 
 	if (open_hive_for(&cmd_hive_info_entry, a, a->argv[0], 0, &tx, e) < 0)
 		return -1;
+	if (hive_check_tree(tx.hive, &nkeys, &nvalues, e) < 0) {
+		gt_prefix(e, "'%s': ", a->argv[0]);
+		hivetx_close(&tx);
+		return -1;
+	}
 	h = &tx.hdr;
 	field(ctx, "file", "file", tx.file.path);
 	snprintf(buf, sizeof(buf), "%zu bytes", tx.file.len);
@@ -144,6 +150,10 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 		return -1;
 	}
 	field(ctx, "root key", "root_key", root);
+	snprintf(buf, sizeof(buf), "%zu keys, %zu values, all readable", nkeys, nvalues);
+	out_text(ctx, "%-20s %s\n", "tree", buf);
+	json_object_object_add(ctx->result, "keys", json_object_new_int64((int64_t)nkeys));
+	json_object_object_add(ctx->result, "values", json_object_new_int64((int64_t)nvalues));
 	free(root);
 	snprintf(buf, sizeof(buf), "%s (%s)", hive_kind_name(tx.kind), tx.kind_detected ? "detected from content" : "as given");
 	out_text(ctx, "%-20s %s\n", "kind", buf);

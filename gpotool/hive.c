@@ -37,7 +37,8 @@ int hive_open(const char *path, int write, uint32_t minor, struct hive **out, st
 	errno = 0;
 	h = hivex_open(path, write ? HIVEX_OPEN_WRITE : 0);
 	if (!h)
-		return hivex_error(e, "hivex cannot open it");
+		return gt_fail(e, errno == ENOMEM ? GT_FAILED : GT_REFUSED, "damaged: hivex cannot read its hive bins (%s)",
+			       strerror(errno ? errno : EIO));
 	hv = xcalloc(1, sizeof(*hv));
 	hv->h = h;
 	hv->minor = minor;
@@ -226,6 +227,103 @@ int hive_get_value(struct hive *hv, hive_key k, const char *name, struct reg_val
 	}
 	free(vh);
 	return found;
+}
+
+/* An open-addressing set of node offsets, for the tree check. */
+struct node_set {
+	hive_node_h *slot;
+	size_t cap, n;
+};
+
+static int node_set_add(struct node_set *s, hive_node_h node)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct node_set bigger = { .cap = s->cap ? 2 * s->cap : 1024 };
+
+		bigger.slot = xcalloc(bigger.cap, sizeof(*bigger.slot));
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->slot[k])
+				node_set_add(&bigger, s->slot[k]);
+		free(s->slot);
+		*s = bigger;
+	}
+	for (i = (node * 0x9E3779B97F4A7C15ull) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == node)
+			return 0;
+	s->slot[i] = node;
+	s->n++;
+	return 1;
+}
+
+static int check_values(struct hive *hv, hive_node_h node, size_t *values, struct gt_error *e)
+{
+	hive_value_h *vh;
+	int ret = 0;
+
+	errno = 0;
+	vh = hivex_node_values(hv->h, node);
+	if (!vh)
+		return gt_fail(e, GT_REFUSED, "damaged: a value list cannot be read (%s)", strerror(errno ? errno : EIO));
+	for (size_t i = 0; vh[i] && ret == 0; i++) {
+		hive_type t;
+		size_t len;
+		char *name;
+
+		errno = 0;
+		name = hivex_value_key(hv->h, vh[i]);
+		if (!name || hivex_value_type(hv->h, vh[i], &t, &len) < 0)
+			ret = gt_fail(e, GT_REFUSED, "damaged: a value record cannot be read (%s)", strerror(errno ? errno : EIO));
+		free(name);
+		(*values)++;
+	}
+	free(vh);
+	return ret;
+}
+
+int hive_check_tree(struct hive *hv, size_t *keys, size_t *values, struct gt_error *e)
+{
+	struct node_set seen = { 0 };
+	hive_node_h *stack = xmalloc(64 * sizeof(*stack));
+	size_t depth = 0, cap = 64, nkeys = 0, nvalues = 0;
+	int ret = 0;
+
+	stack[depth++] = hivex_root(hv->h);
+	while (depth && ret == 0) {
+		hive_node_h node = stack[--depth], *kids;
+		char *name;
+
+		if (!node_set_add(&seen, node)) {
+			ret = gt_fail(e, GT_REFUSED, "damaged: a key record is linked from two places (offset 0x%zx)", (size_t)node);
+			break;
+		}
+		nkeys++;
+		errno = 0;
+		name = hivex_node_name(hv->h, node);
+		kids = name ? hivex_node_children(hv->h, node) : NULL;
+		free(name);
+		if (!kids) {
+			ret = gt_fail(e, GT_REFUSED, "damaged: a key or its subkey list cannot be read (%s)", strerror(errno ? errno : EIO));
+			break;
+		}
+		for (size_t i = 0; kids[i]; i++) {
+			if (depth == cap) {
+				cap *= 2;
+				stack = xrealloc(stack, cap * sizeof(*stack));
+			}
+			stack[depth++] = kids[i];
+		}
+		free(kids);
+		ret = check_values(hv, node, &nvalues, e);
+	}
+	free(stack);
+	free(seen.slot);
+	if (keys)
+		*keys = nkeys;
+	if (values)
+		*values = nvalues;
+	return ret;
 }
 
 static void remember_touched(struct hive *hv, hive_key k)

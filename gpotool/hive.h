@@ -35,6 +35,12 @@ void reg_values_free(struct reg_value *vals, size_t n);
 /* One value by name ("" for the default value): 1 found (out filled; caller releases), 0 absent, -1 error. */
 int hive_get_value(struct hive *h, hive_key k, const char *name, struct reg_value *out, struct gt_error *e);
 
+/* Walks the whole key tree (subkey lists, names, value lists, value types and sizes) and
+ * refuses, GT_REFUSED, a hive whose tree is damaged: a list that points outside the hive,
+ * a key reached from two parents (deleting either would free what the other still uses).
+ * *keys and *values (optional) get the counts. */
+int hive_check_tree(struct hive *h, size_t *keys, size_t *values, struct gt_error *e);
+
 /* Edits (write handles only). put replaces or appends; delete_value returns 1 deleted, 0 absent. */
 int hive_add_key(struct hive *h, hive_key parent, const char *name, hive_key *out, struct gt_error *e);
 int hive_put_value(struct hive *h, hive_key k, const struct reg_value *v, struct gt_error *e);
