@@ -11,7 +11,7 @@ DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2
                 libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3
 
 PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0
-WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE
+WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -12,6 +12,11 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_hive_export_entry,
 	&cmd_hive_import_entry,
 	&cmd_hive_new_entry,
+	&cmd_gpo_new_entry,
+	&cmd_gpo_show_entry,
+	&cmd_gpo_set_entry,
+	&cmd_gpo_delete_entry,
+	&cmd_gpo_ad_entry,
 	NULL,
 };
 

@@ -54,5 +54,10 @@ extern const struct cmd_entry cmd_hive_delete_entry;
 extern const struct cmd_entry cmd_hive_export_entry;
 extern const struct cmd_entry cmd_hive_import_entry;
 extern const struct cmd_entry cmd_hive_new_entry;
+extern const struct cmd_entry cmd_gpo_new_entry;
+extern const struct cmd_entry cmd_gpo_show_entry;
+extern const struct cmd_entry cmd_gpo_set_entry;
+extern const struct cmd_entry cmd_gpo_delete_entry;
+extern const struct cmd_entry cmd_gpo_ad_entry;
 
 #endif

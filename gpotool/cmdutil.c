@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "advisory.h"
+#include "gpotx.h"
 #include "sbuf.h"
 
 const char *ctx_state_dir(const struct gt_ctx *ctx)
@@ -130,4 +131,98 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 	}
 	out_text(ctx, "journal: %s\n", tx->journal_id);
 	return GT_OK;
+}
+
+/* The value an existing GPP item carries, as registry data (MULTI_SZ parts come from the
+ * blank-joined value attribute, so a part with a blank in it is split: shown, not restored). */
+static void item_value(const struct gpp_item *it, struct reg_value *v)
+{
+	struct gt_error ignored = { 0 };
+	uint32_t type = RT_NONE;
+	struct sbuf text;
+
+	sbuf_init(&text);
+	reg_type_from_name(it->type, &type);
+	if (type == RT_DWORD || type == RT_QWORD)
+		sbuf_addf(&text, "0x%s", it->value);
+	else if (type == RT_MULTI_SZ)
+		for (const char *p = it->value; *p; p++)
+			sbuf_addstr(&text, *p == ' ' ? "\\0" : (char[]){ *p, 0 });
+	else
+		sbuf_addstr(&text, it->value);
+	if (reg_value_from_text(type, text.buf, v, &ignored) < 0) {
+		/* not parseable as its type: keep the text, typed REG_NONE, so nothing is lost */
+		free(v->data);
+		v->type = RT_NONE;
+		v->data = (uint8_t *)xstrdup(it->value);
+		v->len = strlen(it->value);
+	}
+	sbuf_release(&text);
+}
+
+int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_setting *s, struct gt_error *e)
+{
+	long old = gpp_find(tx->doc, s->hive, s->key, s->name);
+	struct journal_meta meta;
+	struct json_object *jwarn;
+	struct change *c;
+	struct plan plan;
+	struct sbuf key, line;
+	int ret;
+
+	plan_init(&plan);
+	sbuf_init(&key);
+	sbuf_init(&line);
+	sbuf_addf(&key, "%s\\%s", s->hive, s->key);
+	c = plan_add(&plan, s->action ? CH_SET_VALUE : CH_DELETE_VALUE, key.buf, s->name);
+	if (old >= 0) {
+		struct gpp_item it;
+
+		gpp_item_get(tx->doc, (size_t)old, &it);
+		c->had_old = 1;
+		c->old.name = xstrdup(s->name);
+		item_value(&it, &c->old);
+		gpp_item_release(&it);
+	}
+	if (s->action) {
+		c->has_new = 1;
+		reg_value_copy(&c->new_value, &s->value);
+	}
+	ctx_journal_meta(ctx, &meta);
+	ret = gpotx_commit(tx, ctx_state_dir(ctx), &meta, &plan, e);
+	if (ret == 0) {
+		jwarn = json_object_new_array();
+		if (advisory_check(&plan, time(NULL), &line, jwarn) > 0)
+			for (char *p = line.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+				*nl = '\0';
+				out_warn("%s", p);
+			}
+		json_object_object_add(ctx->result, "advisories", jwarn);
+		sbuf_reset(&line);
+		change_describe(c, "", &line);
+		out_text(ctx, "%s Registry.xml: %s%s%c\n", tx->user ? "User" : "Machine", line.buf,
+			 s->action ? ", action " : "", s->action ? s->action : ' ');
+		json_object_object_add(ctx->result, "target", json_object_new_string(tx->reg_path));
+		json_object_object_add(ctx->result, "changed", json_object_new_boolean(1));
+		json_object_object_add(ctx->result, "changes", plan_to_json(&plan, ""));
+		if (!tx->gpo.backup) {
+			out_text(ctx, "GPT.INI: Version %u -> %u (user %u, machine %u)\n", tx->gpt.version, tx->new_version,
+				 tx->new_version >> 16, tx->new_version & 0xFFFF);
+			json_object_object_add(ctx->result, "version_before", json_object_new_int64(tx->gpt.version));
+			json_object_object_add(ctx->result, "version", json_object_new_int64(tx->new_version));
+			out_text(ctx, "verified: Registry.xml parses, matches the schema and holds exactly this change; GPT.INI reads Version=%u\n",
+				 tx->new_version);
+			out_text(ctx, "next: the GPO's AD object must agree: gpotool gpo ad '%s' --domain DNS%s\n", tx->gpo.dir,
+				 tx->gpo.guid[0] ? "" : " (the folder is not named by its GUID; rename it or give the GUID)");
+		} else {
+			out_text(ctx, "verified: Registry.xml parses, matches the schema and holds exactly this change\n");
+			out_text(ctx, "note: a GPMC backup has no GPT.INI; GPMC sets the version when it restores the backup\n");
+		}
+		out_text(ctx, "journal: %s\n", tx->journal_id);
+		json_object_object_add(ctx->result, "journal", json_object_new_string(tx->journal_id));
+	}
+	sbuf_release(&key);
+	sbuf_release(&line);
+	plan_release(&plan);
+	return ret;
 }

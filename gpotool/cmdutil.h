@@ -25,4 +25,10 @@ int open_hive_for(const struct cmd_entry *entry, const struct cmd_args *a, const
 /* Commits tx and reports: each change, or "no change", and the journal ID. */
 int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e);
 
+struct gpotx;
+struct gpp_setting;
+/* Commits a GPO edit made in tx (s: the item set, or with action 0 the item removed) and
+ * reports it: the item before and after, the version bump, the AD follow-up, the journal. */
+int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_setting *s, struct gt_error *e);
+
 #endif

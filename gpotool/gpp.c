@@ -4,6 +4,8 @@
  * edit can replace exactly one item's bytes. */
 #include "gpp.h"
 
+#include "safefile.h"
+
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
@@ -16,7 +18,9 @@
 
 struct elem_span {
 	size_t start;      /* '<' of the start tag */
-	size_t end;        /* just past the end tag (or "/>") */
+	size_t stag_end;   /* just past the start tag's '>' */
+	size_t end;        /* just past the end tag (for an empty element, stag_end) */
+	int empty;         /* written <name .../> */
 };
 
 struct gpp_doc {
@@ -129,8 +133,9 @@ static int scan_elements(struct gpp_doc *d, struct gt_error *e)
 			if (next) {
 				d->spans = xrealloc(d->spans, (d->nspans + 1) * sizeof(*d->spans));
 				d->spans[d->nspans].start = (size_t)(p - base);
-				d->spans[d->nspans].end = (size_t)(next - base);
-				if (q[-1] != '/') {
+				d->spans[d->nspans].stag_end = d->spans[d->nspans].end = (size_t)(next - base);
+				d->spans[d->nspans].empty = q[-1] == '/';
+				if (!d->spans[d->nspans].empty) {
 					if (depth == cap) {
 						cap = cap ? 2 * cap : 64;
 						stack = xrealloc(stack, cap * sizeof(*stack));
@@ -176,11 +181,17 @@ static void collect_items(struct gpp_doc *d, xmlNodePtr n, size_t *elem_index)
 
 static int validate_schema(xmlDocPtr doc, const char *schema_path, struct xml_errors *x, struct gt_error *e)
 {
-	xmlRelaxNGParserCtxtPtr pctxt = xmlRelaxNGNewParserCtxt(schema_path);
+	xmlRelaxNGParserCtxtPtr pctxt = NULL;
 	xmlRelaxNGValidCtxtPtr vctxt = NULL;
 	xmlRelaxNGPtr schema = NULL;
+	uint8_t *text = NULL;
+	size_t len = 0;
 	int ret = 0;
 
+	/* read here: the entity loader refuses every file, the schema included */
+	if (read_whole_file(schema_path, 1024 * 1024, &text, &len, e) < 0)
+		return gt_prefix(e, "cannot load the Registry.xml schema: ");
+	pctxt = xmlRelaxNGNewMemParserCtxt((const char *)text, (int)len);
 	if (pctxt) {
 		xmlRelaxNGSetParserStructuredErrors(pctxt, (xmlStructuredErrorFunc)capture_error, x);
 		schema = xmlRelaxNGParse(pctxt);
@@ -199,6 +210,7 @@ out:
 	xmlRelaxNGFreeValidCtxt(vctxt);
 	xmlRelaxNGFree(schema);
 	xmlRelaxNGFreeParserCtxt(pctxt);
+	free(text);
 	return ret;
 }
 
@@ -587,7 +599,7 @@ static void dump_node(const struct gpp_doc *d, xmlNodePtr n, struct sbuf *out)
 	xmlBufferFree(b);
 }
 
-/* Whitespace that stands before element i (from the end of what precedes it), if only whitespace. */
+/* Where the run of whitespace just before element i begins. */
 static void leading_space(const struct gpp_doc *d, size_t elem, size_t *from)
 {
 	size_t p = d->spans[elem].start;
@@ -604,41 +616,39 @@ static void splice(const struct gpp_doc *d, size_t from, size_t to, const char *
 	sbuf_add(out, d->bytes + to, d->len - to);
 }
 
+/* Appends a new item as the root's last child: after the last child element, with the same
+ * whitespace that stands before it; in an empty root, right after its start tag. */
 static int append_item(const struct gpp_doc *d, xmlNodePtr item, struct sbuf *out)
 {
-	xmlNodePtr root = xmlDocGetRootElement(d->doc), last = NULL;
-	size_t last_elem = 0, elem = 1, ws_from, insert_at;
+	const struct elem_span *root = &d->spans[0];
+	const char *eol = d->crlf ? "\r\n" : "\n";
+	size_t last = 0, ws_from, insert_at, resume_at;
 	struct sbuf text;
 
-	for (xmlNodePtr c = root->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		last = c;
-		last_elem = elem;
-		/* skip this element's descendants in the document-order numbering */
-		for (size_t stop = d->spans[elem].end; elem < d->nspans && d->spans[elem].start < stop; elem++)
-			;
-	}
+	/* the root's children are the elements that start where the previous one ended */
+	for (size_t i = 1; i < d->nspans; i++)
+		if (d->spans[i].start < root->end && (last == 0 || d->spans[i].start >= d->spans[last].end))
+			last = i;
 	sbuf_init(&text);
 	if (last) {
-		/* after the last setting, with the same whitespace that precedes it */
-		leading_space(d, last_elem, &ws_from);
-		sbuf_add(&text, d->bytes + ws_from, d->spans[last_elem].start - ws_from);
-		insert_at = d->spans[last_elem].end;
-	} else if (d->bytes[d->spans[0].end - 2] == '/') {
-		/* <RegistrySettings .../>: open it up */
-		insert_at = d->spans[0].end - 2;
-		sbuf_addstr(&text, ">");
+		leading_space(d, last, &ws_from);
+		sbuf_add(&text, d->bytes + ws_from, d->spans[last].start - ws_from);
+		insert_at = resume_at = d->spans[last].end;
+		dump_node(d, item, &text);
+	} else if (root->empty) {
+		/* <RegistrySettings .../>: open it up around the item */
+		insert_at = root->stag_end - 2;
+		resume_at = root->stag_end;
+		sbuf_addch(&text, '>');
+		dump_node(d, item, &text);
+		sbuf_addf(&text, "%s</RegistrySettings>", eol);
 	} else {
-		insert_at = d->spans[0].end;
+		insert_at = resume_at = root->stag_end;
+		dump_node(d, item, &text);
 	}
-	dump_node(d, item, &text);
-	if (!last && d->bytes[d->spans[0].end - 2] == '/')
-		sbuf_addf(&text, "%s</RegistrySettings>", d->crlf ? "\r\n" : "\n");
 	sbuf_add(out, d->bytes, insert_at);
 	sbuf_add(out, text.buf, text.len);
-	sbuf_add(out, d->bytes + (!last && d->bytes[d->spans[0].end - 2] == '/' ? d->spans[0].end : insert_at),
-		 d->len - (!last && d->bytes[d->spans[0].end - 2] == '/' ? d->spans[0].end : insert_at));
+	sbuf_add(out, d->bytes + resume_at, d->len - resume_at);
 	sbuf_release(&text);
 	return 0;
 }

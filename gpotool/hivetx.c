@@ -637,7 +637,7 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 	struct journal_entry *j = NULL;
 	char after[SHA256_HEX_LEN + 1];
 	struct journal_target t = {
-		.path = tx->file.path, .kind = "hive", .detail = hive_kind_name(tx->kind),
+		.path = tx->file.path, .existed = 1, .kind = "hive", .detail = hive_kind_name(tx->kind),
 		.key_prefix = hivetx_prefix(tx), .before = tx->file.bytes, .before_len = tx->file.len,
 		.plan = &tx->plan,
 	};
@@ -649,14 +649,14 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 	    safefile_tmp_finish(&tx->file, e) < 0 ||
 	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
 	    sha256_file_hex(tx->file.tmp_path, after, e) < 0 ||
-	    journal_begin(state_dir, meta, &t, &j, e) < 0)
+	    journal_begin(state_dir, meta, &t, 1, &j, e) < 0)
 		goto fail;
 	if (safefile_tmp_commit(&tx->file, e) < 0) {
 		journal_abandon(j, e->msg);
 		goto fail;
 	}
 	tx->journal_id = xstrdup(journal_id(j));
-	if (journal_complete(j, after, e) < 0) {
+	if (journal_complete(j, (const char *const[]){ after }, 1, e) < 0) {
 		/* the change is in place and the entry still holds the before-state: say so, not "failed" */
 		struct sbuf w;
 

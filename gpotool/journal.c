@@ -110,6 +110,7 @@ static struct json_object *target_json(const struct journal_target *t, const cha
 
 	sha256_hex(t->before, t->before_len, sha);
 	json_object_object_add(o, "path", jstr(t->path));
+	json_object_object_add(o, "existed", json_object_new_boolean(t->existed));
 	json_object_object_add(o, "kind", jstr(t->kind));
 	json_object_object_add(o, "detail", jstr(t->detail));
 	json_object_object_add(o, "key_prefix", jstr(t->key_prefix));
@@ -117,11 +118,12 @@ static struct json_object *target_json(const struct journal_target *t, const cha
 	json_object_object_add(o, "sha256_after", NULL);
 	json_object_object_add(o, "size_before", json_object_new_int64((int64_t)t->before_len));
 	json_object_object_add(o, "before_copy", jstr(before_name));
-	json_object_object_add(o, "changes", plan_to_json(t->plan, t->key_prefix));
+	if (t->plan)
+		json_object_object_add(o, "changes", plan_to_json(t->plan, t->key_prefix));
 	return o;
 }
 
-int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t,
+int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
 		  struct journal_entry **out, struct gt_error *e)
 {
 	struct journal_entry *j;
@@ -148,15 +150,17 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	j->dir = sbuf_detach(&path, NULL);
 	sbuf_release(&path);
 
-	/* the copy of the original is durable before the entry that points at it says "pending" */
-	sbuf_init(&path);
-	sbuf_addf(&path, "%s/before-0.bin", j->dir);
-	if (write_file_atomic(path.buf, t->before, t->before_len, 0600, e) < 0) {
+	/* the copies of the originals are durable before the entry that points at them says "pending" */
+	for (size_t i = 0; i < n; i++) {
+		sbuf_init(&path);
+		sbuf_addf(&path, "%s/before-%zu.bin", j->dir, i);
+		if (t[i].existed && write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e) < 0) {
+			sbuf_release(&path);
+			journal_free(j);
+			return -1;
+		}
 		sbuf_release(&path);
-		journal_free(j);
-		return -1;
 	}
-	sbuf_release(&path);
 
 	iso_time(now, sizeof(now));
 	j->doc = json_object_new_object();
@@ -170,7 +174,12 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	json_object_object_add(j->doc, "ticket", jstr(m->ticket));
 	json_object_object_add(j->doc, "template", jstr(m->template_name));
 	targets = json_object_new_array();
-	json_object_array_add(targets, target_json(t, "before-0.bin"));
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "before-%zu.bin", i);
+		json_object_array_add(targets, target_json(&t[i], t[i].existed ? name : NULL));
+	}
 	json_object_object_add(j->doc, "targets", targets);
 	if (save_doc(j, e) < 0) {
 		journal_free(j);
@@ -189,11 +198,12 @@ static void set_finished(struct journal_entry *j, const char *status)
 	json_object_object_add(j->doc, "finished", jstr(now));
 }
 
-int journal_complete(struct journal_entry *j, const char *after_sha256, struct gt_error *e)
+int journal_complete(struct journal_entry *j, const char *const *after_sha256, size_t n, struct gt_error *e)
 {
-	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), 0);
+	struct json_object *targets = json_object_object_get(j->doc, "targets");
 
-	json_object_object_add(t, "sha256_after", jstr(after_sha256));
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(json_object_array_get_idx(targets, i), "sha256_after", jstr(after_sha256[i]));
 	set_finished(j, "complete");
 	return save_doc(j, e);
 }

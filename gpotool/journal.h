@@ -18,7 +18,8 @@ struct journal_meta {
 };
 
 struct journal_target {
-	const char *path;          /* absolute path of the target */
+	const char *path;          /* path of the target, as given */
+	int existed;               /* 0: the change creates it (before is empty) */
 	const char *kind;          /* "hive" ... */
 	const char *detail;        /* e.g. hive kind "SYSTEM" */
 	const char *key_prefix;    /* how keys are shown, e.g. "HKLM\\SYSTEM" */
@@ -32,11 +33,12 @@ struct journal_entry;
 /* Creates the state directory (0700) if needed and refuses one other users can write. */
 int state_dir_prepare(const char *dir, struct gt_error *e);
 
-/* Writes a pending entry (fsynced) before the target is replaced. *out freed by journal_free. */
-int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t,
+/* Writes a pending entry (fsynced) before any target is replaced: one per file the change
+ * replaces (a GPO change replaces Registry.xml and GPT.INI). *out freed by journal_free. */
+int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
 		  struct journal_entry **out, struct gt_error *e);
-/* Marks it complete with the SHA-256 of the content now in place. */
-int journal_complete(struct journal_entry *j, const char *after_sha256, struct gt_error *e);
+/* Marks it complete with the SHA-256 of each target's content now in place (in order). */
+int journal_complete(struct journal_entry *j, const char *const *after_sha256, size_t n, struct gt_error *e);
 /* Marks it failed (target untouched) with the reason, so a reader never mistakes it for a crash. */
 void journal_abandon(struct journal_entry *j, const char *reason);
 const char *journal_id(const struct journal_entry *j);

@@ -289,3 +289,43 @@ int write_file_new(const char *path, const void *buf, size_t len, mode_t mode, s
 {
 	return write_file_via_tmp(path, buf, len, mode, publish_new, e);
 }
+
+int staged_write(const char *path, const void *buf, size_t len, mode_t mode, struct staged_file *sf, struct gt_error *e)
+{
+	int fd, ret = 0;
+
+	sf->path = xstrdup(path);
+	sf->tmp = tmp_template(path);
+	fd = mkstemp(sf->tmp);
+	if (fd < 0) {
+		gt_fail(e, GT_FAILED, "unable to create a temp file beside '%s': %s", path, strerror(errno));
+		free(sf->tmp);
+		sf->tmp = NULL;
+		return -1;
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
+		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", sf->tmp, strerror(errno));
+	if (close(fd) < 0 && ret == 0)
+		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", sf->tmp, strerror(errno));
+	if (ret < 0)
+		staged_discard(sf);
+	return ret;
+}
+
+int staged_commit(struct staged_file *sf, struct gt_error *e)
+{
+	if (rename(sf->tmp, sf->path) < 0)
+		return gt_fail(e, GT_FAILED, "unable to replace '%s': %s", sf->path, strerror(errno));
+	free(sf->tmp);
+	sf->tmp = NULL;
+	return fsync_parent_dir(sf->path, e);
+}
+
+void staged_discard(struct staged_file *sf)
+{
+	if (sf->tmp)
+		unlink(sf->tmp);
+	free(sf->tmp);
+	free(sf->path);
+	sf->tmp = sf->path = NULL;
+}

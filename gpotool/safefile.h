@@ -43,6 +43,17 @@ int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len, st
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct gt_error *e);
 /* Writes a new file at path, atomically and never over an existing one (GT_REFUSED). */
 int write_file_new(const char *path, const void *buf, size_t len, mode_t mode, struct gt_error *e);
+/* A file content staged beside its target: written and fsynced to a temp file, put in
+ * place by staged_commit (rename + directory fsync), removed by staged_discard. */
+struct staged_file {
+	char *path;
+	char *tmp;
+};
+
+int staged_write(const char *path, const void *buf, size_t len, mode_t mode, struct staged_file *sf, struct gt_error *e);
+int staged_commit(struct staged_file *sf, struct gt_error *e);
+void staged_discard(struct staged_file *sf);
+
 /* fsync the directory holding path, so that a rename in it is durable. */
 int fsync_parent_dir(const char *path, struct gt_error *e);
 

@@ -1,0 +1,113 @@
+/* gpotool gpo show DIR: the GPO's versions and Registry items, and the problems an
+ * administrator would want to know about before a change window. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmdutil.h"
+#include "gpotx.h"
+
+static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *jside, struct json_object *problems)
+{
+	struct json_object *items = json_object_new_array();
+	size_t n = gpp_item_count(tx->doc);
+	const char *side = tx->user ? "User" : "Machine";
+	uint32_t half = tx->user ? tx->gpt.version >> 16 : tx->gpt.version & 0xFFFF;
+	char msg[512];
+
+	json_object_object_add(jside, "registry_xml", tx->reg_exists ? json_object_new_string(tx->reg_path) : NULL);
+	json_object_object_add(jside, "items", items);
+	if (!tx->reg_exists) {
+		out_text(ctx, "%s: no Preferences\\Registry\\Registry.xml\n", side);
+		return;
+	}
+	out_text(ctx, "%s: %s (%zu item%s)\n", side, tx->reg_path, n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		struct gpp_item it;
+		struct json_object *o = json_object_new_object();
+
+		gpp_item_get(tx->doc, i, &it);
+		out_text(ctx, "  [%s] %s\\%s\\%s = %s %s%s%s%s%s\n", it.action, it.hive, it.key, *it.name ? it.name : "(default)",
+			 *it.type ? it.type : "(key only)", it.value, it.disabled ? "  (disabled)" : "",
+			 it.has_filters ? "  (item-level targeting)" : "", *it.collection ? "  in " : "", it.collection);
+		json_object_object_add(o, "action", json_object_new_string(it.action));
+		json_object_object_add(o, "hive", json_object_new_string(it.hive));
+		json_object_object_add(o, "key", json_object_new_string(it.key));
+		json_object_object_add(o, "name", json_object_new_string(it.name));
+		json_object_object_add(o, "type", json_object_new_string(it.type));
+		json_object_object_add(o, "value", json_object_new_string(it.value));
+		json_object_object_add(o, "uid", json_object_new_string(it.uid));
+		json_object_object_add(o, "disabled", json_object_new_boolean(it.disabled));
+		json_object_object_add(o, "filtered", json_object_new_boolean(it.has_filters));
+		json_object_object_add(o, "collection", json_object_new_string(it.collection));
+		json_object_array_add(items, o);
+		for (size_t j = 0; j < i; j++) {
+			struct gpp_item other;
+			int dup;
+
+			gpp_item_get(tx->doc, j, &other);
+			dup = !strcasecmp(other.hive, it.hive) && !strcasecmp(other.key, it.key) && !strcasecmp(other.name, it.name);
+			gpp_item_release(&other);
+			if (dup) {
+				snprintf(msg, sizeof(msg), "%s items %zu and %zu both set %s\\%s\\%s; the later one wins on clients",
+					 side, j + 1, i + 1, it.hive, it.key, it.name);
+				json_object_array_add(problems, json_object_new_string(msg));
+				break;
+			}
+		}
+		gpp_item_release(&it);
+	}
+	if (n && !tx->gpo.backup && half == 0) {
+		snprintf(msg, sizeof(msg), "GPT.INI's %s version is 0 while %s Registry.xml has items: clients skip this half",
+			 tx->user ? "user" : "machine", side);
+		json_object_array_add(problems, json_object_new_string(msg));
+	}
+}
+
+static int exec_gpo_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	struct json_object *problems = json_object_new_array();
+	struct gpotx tx;
+
+	json_object_object_add(ctx->result, "problems", problems);
+	for (int user = 0; user <= 1; user++) {
+		struct json_object *side = json_object_new_object();
+
+		if (gpotx_open(&tx, a->argv[0], user, 0, e) < 0)
+			return -1;
+		if (!user) {
+			out_text(ctx, "%s '%s'%s%s\n", tx.gpo.backup ? "GPMC backup" : "GPO folder", tx.gpo.dir,
+				 tx.gpo.guid[0] ? ", GPO " : "", tx.gpo.guid);
+			json_object_object_add(ctx->result, "backup", json_object_new_boolean(tx.gpo.backup));
+			json_object_object_add(ctx->result, "guid", tx.gpo.guid[0] ? json_object_new_string(tx.gpo.guid) : NULL);
+			if (!tx.gpo.backup) {
+				out_text(ctx, "GPT.INI: Version %u (user %u, machine %u)\n", tx.gpt.version, tx.gpt.version >> 16,
+					 tx.gpt.version & 0xFFFF);
+				json_object_object_add(ctx->result, "version", json_object_new_int64(tx.gpt.version));
+			}
+		}
+		show_side(ctx, &tx, side, problems);
+		json_object_object_add(ctx->result, user ? "user" : "machine", side);
+		gpotx_close(&tx);
+	}
+	if (json_object_array_length(problems)) {
+		out_text(ctx, "problems:\n");
+		for (size_t i = 0; i < json_object_array_length(problems); i++)
+			out_text(ctx, "  - %s\n", json_object_get_string(json_object_array_get_idx(problems, i)));
+	} else {
+		out_text(ctx, "problems: none found\n");
+	}
+	return GT_OK;
+}
+
+const struct cmd_entry cmd_gpo_show_entry = {
+	.name = "gpo show",
+	.args_usage = "DIR",
+	.summary = "a GPO's versions, Registry items and problems found",
+	.options = { NULL },
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec_gpo_show,
+};

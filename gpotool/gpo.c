@@ -1,0 +1,261 @@
+/* GPO folders and GPMC backups on disk; see gpo.h. */
+#include "gpo.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adattrs.h"
+#include "safefile.h"
+#include "sbuf.h"
+
+#ifndef GPOTOOL_DATADIR
+#define GPOTOOL_DATADIR "/usr/local/share/gpotool/templates"
+#endif
+
+/* Finds name in dir case-insensitively. 1 found (*out = the on-disk spelling, caller frees),
+ * 0 absent, -1 error; a symbolic link is refused: it could lead out of the GPO. */
+static int find_entry(const char *dir, const char *name, char **out, struct gt_error *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	*out = NULL;
+	if (!d)
+		return errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to read '%s': %s", dir, strerror(errno));
+	while (!found && (de = readdir(d)))
+		if (strcasecmp(de->d_name, name) == 0) {
+			*out = xstrdup(de->d_name);
+			found = 1;
+		}
+	closedir(d);
+	if (found) {
+		struct sbuf p;
+		struct stat st;
+
+		sbuf_init(&p);
+		sbuf_addf(&p, "%s/%s", dir, *out);
+		if (lstat(p.buf, &st) == 0 && S_ISLNK(st.st_mode)) {
+			gt_fail(e, GT_REFUSED, "'%s' is a symbolic link; gpotool does not follow links inside a GPO", p.buf);
+			found = -1;
+		}
+		sbuf_release(&p);
+		if (found < 0) {
+			free(*out);
+			*out = NULL;
+		}
+	}
+	return found;
+}
+
+/* dir + "/" + name, name as found on disk or as given when absent. */
+static int join_existing(const char *dir, const char *name, struct sbuf *out, int *exists, struct gt_error *e)
+{
+	char *found;
+	int r = find_entry(dir, name, &found, e);
+
+	if (r < 0)
+		return -1;
+	sbuf_reset(out);
+	sbuf_addf(out, "%s/%s", dir, r ? found : name);
+	free(found);
+	*exists = r;
+	return 0;
+}
+
+static void upper_guid(char *g)
+{
+	for (; *g; g++)
+		*g = (char)toupper((unsigned char)*g);
+}
+
+/* A GPMC backup names the GPO in Backup.xml: <ID><![CDATA[{guid}]]></ID>. */
+static int backup_guid(const char *backup_xml, char guid[39], struct gt_error *e)
+{
+	static const char tag[] = "<ID><![CDATA[";
+	uint8_t *buf;
+	size_t len;
+	const char *p;
+
+	if (read_whole_file(backup_xml, 16u * 1024 * 1024, &buf, &len, e) < 0)
+		return -1;
+	buf = xrealloc(buf, len + 1);
+	buf[len] = '\0';
+	p = strstr((const char *)buf, tag);
+	guid[0] = '\0';
+	if (p && strlen(p) >= sizeof(tag) - 1 + 38) {
+		memcpy(guid, p + sizeof(tag) - 1, 38);
+		guid[38] = '\0';
+	}
+	free(buf);
+	if (!is_braced_guid(guid))
+		return gt_fail(e, GT_REFUSED, "'%s' names no GPO GUID (<ID>)", backup_xml);
+	upper_guid(guid);
+	return 0;
+}
+
+int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
+{
+	struct sbuf p;
+	struct stat st;
+	int exists;
+
+	memset(g, 0, sizeof(*g));
+	if (stat(dir, &st) < 0)
+		return gt_fail(e, GT_FAILED, "unable to open '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return gt_fail(e, GT_USAGE, "'%s' is not a folder: give the GPO folder (holding GPT.INI) or a GPMC backup folder", dir);
+	g->dir = xstrdup(dir);
+	sbuf_init(&p);
+	if (join_existing(dir, "GPT.INI", &p, &exists, e) < 0)
+		goto fail;
+	if (exists) {
+		char *copy = xstrdup(dir), *base;
+
+		g->gpt_path = xstrdup(p.buf);
+		g->root = xstrdup(dir);
+		base = basename(copy);
+		if (is_braced_guid(base)) {
+			snprintf(g->guid, sizeof(g->guid), "%s", base);
+			upper_guid(g->guid);
+		}
+		free(copy);
+		sbuf_release(&p);
+		return 0;
+	}
+	if (join_existing(dir, "Backup.xml", &p, &exists, e) < 0)
+		goto fail;
+	if (!exists) {
+		gt_fail(e, GT_REFUSED, "'%s' is neither a GPO folder (no GPT.INI) nor a GPMC backup (no Backup.xml)", dir);
+		goto fail;
+	}
+	g->backup = 1;
+	g->backup_xml = xstrdup(p.buf);
+	if (join_existing(dir, "DomainSysvol", &p, &exists, e) < 0 || !exists ||
+	    join_existing(p.buf, "GPO", &p, &exists, e) < 0 || !exists) {
+		gt_fail(e, GT_REFUSED, "'%s' is a GPMC backup without DomainSysvol/GPO", dir);
+		goto fail;
+	}
+	g->root = xstrdup(p.buf);
+	if (backup_guid(g->backup_xml, g->guid, e) < 0)
+		goto fail;
+	sbuf_release(&p);
+	return 0;
+fail:
+	sbuf_release(&p);
+	gpo_release(g);
+	return -1;
+}
+
+void gpo_release(struct gpo *g)
+{
+	free(g->dir);
+	free(g->root);
+	free(g->gpt_path);
+	free(g->backup_xml);
+	memset(g, 0, sizeof(*g));
+}
+
+static const char *const registry_parts[] = { "Preferences", "Registry", "Registry.xml" };
+
+int gpo_registry_path(const struct gpo *g, int user, char **path, int *exists, struct gt_error *e)
+{
+	struct sbuf cur, next;
+	int ok = 1;
+
+	*path = NULL;
+	*exists = 0;
+	sbuf_init(&cur);
+	sbuf_init(&next);
+	if (join_existing(g->root, user ? "User" : "Machine", &cur, &ok, e) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(registry_parts) / sizeof(registry_parts[0]); i++) {
+		int here = 0;
+
+		if (ok) {
+			if (join_existing(cur.buf, registry_parts[i], &next, &here, e) < 0)
+				goto fail;
+		} else {
+			sbuf_reset(&next);
+			sbuf_addf(&next, "%s/%s", cur.buf, registry_parts[i]);
+		}
+		ok = ok && here;
+		sbuf_reset(&cur);
+		sbuf_addstr(&cur, next.buf);
+	}
+	*exists = ok;
+	*path = sbuf_detach(&cur, NULL);
+	sbuf_release(&next);
+	return 0;
+fail:
+	sbuf_release(&cur);
+	sbuf_release(&next);
+	return -1;
+}
+
+int gpo_make_registry_dir(const struct gpo *g, int user, struct gt_error *e)
+{
+	char *path, *dir;
+	int exists, ret = 0;
+
+	if (gpo_registry_path(g, user, &path, &exists, e) < 0)
+		return -1;
+	dir = xstrdup(path);
+	/* create each missing folder from the GPO root down */
+	for (char *s = dir + strlen(g->root) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			ret = gt_fail(e, GT_FAILED, "unable to create '%s': %s", dir, strerror(errno));
+		*s = '/';
+		if (ret < 0)
+			break;
+	}
+	free(dir);
+	free(path);
+	return ret;
+}
+
+const char *gpotool_datadir(void)
+{
+	static char buf[PATH_MAX];
+	const char *env = getenv("GPOTOOL_DATADIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	/* the build tree first when running from it: build/gpotool -> ../templates */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		const char *bindir;
+
+		exe[n] = '\0';
+		bindir = dirname(exe);
+		for (const char *up = "/..", *up2 = "/../.."; up; up = up2, up2 = NULL) {
+			snprintf(buf, sizeof(buf), "%s%s/templates", bindir, up);
+			if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+				return buf;
+		}
+	}
+	return GPOTOOL_DATADIR;
+}
+
+const char *gpotool_data_file(const char *name)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s/%s", gpotool_datadir(), name);
+	return buf;
+}

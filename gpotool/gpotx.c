@@ -1,0 +1,191 @@
+/* GPO write transactions; see gpotx.h. */
+#include "gpotx.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "keypath.h"
+#include "sbuf.h"
+
+static int load_registry(struct gpotx *tx, int write, struct gt_error *e)
+{
+	struct sbuf empty;
+	int ret;
+
+	if (gpo_registry_path(&tx->gpo, tx->user, &tx->reg_path, &tx->reg_exists, e) < 0)
+		return -1;
+	if (tx->reg_exists) {
+		if (safefile_open(tx->reg_path, write, &tx->reg_file, e) < 0)
+			return -1;
+		return gpp_load(tx->reg_file.bytes, tx->reg_file.len, tx->reg_path, tx->schema, &tx->doc, e);
+	}
+	/* no Registry.xml yet: edits start from the empty file GPMC would write */
+	sbuf_init(&empty);
+	gpp_empty_file(&empty);
+	ret = gpp_load((const uint8_t *)empty.buf, empty.len, tx->reg_path, tx->schema, &tx->doc, e);
+	sbuf_release(&empty);
+	return ret;
+}
+
+int gpotx_open(struct gpotx *tx, const char *dir, int user, int write, struct gt_error *e)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->version_file.fd = tx->reg_file.fd = -1;
+	tx->user = user;
+	tx->schema = gpotool_data_file("gpp-registry.rng");
+	sbuf_init(&tx->new_reg);
+	if (gpo_open(dir, &tx->gpo, e) < 0)
+		goto fail;
+	/* the version file is the GPO's lock: one writer per GPO at a time */
+	if (safefile_open(tx->gpo.backup ? tx->gpo.backup_xml : tx->gpo.gpt_path, write, &tx->version_file, e) < 0)
+		goto fail;
+	if (!tx->gpo.backup &&
+	    gptini_parse(tx->version_file.bytes, tx->version_file.len, &tx->gpt, e) < 0) {
+		gt_prefix(e, "'%s': ", tx->gpo.gpt_path);
+		goto fail;
+	}
+	if (load_registry(tx, write, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	gpotx_close(tx);
+	return -1;
+}
+
+void gpotx_close(struct gpotx *tx)
+{
+	gpp_free(tx->doc);
+	safefile_close(&tx->reg_file);
+	safefile_close(&tx->version_file);
+	gptini_release(&tx->gpt);
+	gpo_release(&tx->gpo);
+	sbuf_release(&tx->new_reg);
+	free(tx->reg_path);
+	free(tx->journal_id);
+	memset(tx, 0, sizeof(*tx));
+	tx->version_file.fd = tx->reg_file.fd = -1;
+}
+
+/* Root keys a GPP Registry item can name ([MS-GPPREF] 2.2.1.1.4 hive attribute). */
+static const struct {
+	const char *name, *alias;
+	int machine, user;
+} gpp_hives[] = {
+	{ "HKEY_LOCAL_MACHINE", "HKLM", 1, 1 },
+	{ "HKEY_CURRENT_USER", "HKCU", 0, 1 },
+	{ "HKEY_USERS", "HKU", 1, 1 },
+	{ "HKEY_CLASSES_ROOT", "HKCR", 1, 1 },
+	{ "HKEY_CURRENT_CONFIG", "HKCC", 1, 1 },
+};
+
+int gpp_split_key(const char *text, int user, const char **hive, char **key, struct gt_error *e)
+{
+	size_t n = strcspn(text, "\\");
+	struct keypath kp;
+
+	*key = NULL;
+	for (size_t i = 0; i < sizeof(gpp_hives) / sizeof(gpp_hives[0]); i++) {
+		if ((strlen(gpp_hives[i].name) != n || strncasecmp(text, gpp_hives[i].name, n)) &&
+		    (strlen(gpp_hives[i].alias) != n || strncasecmp(text, gpp_hives[i].alias, n)))
+			continue;
+		if (user ? !gpp_hives[i].user : !gpp_hives[i].machine)
+			return gt_fail(e, GT_USAGE, "%s items belong on the User side of a GPO: add --user", gpp_hives[i].name);
+		*hive = gpp_hives[i].name;
+		if (!text[n] || !text[n + 1])
+			return gt_fail(e, GT_USAGE, "key '%s' names only a root key", text);
+		/* the same strict checks as hive paths: no empty names, Windows' limits */
+		if (keypath_parse(text + n + 1, &kp, e) < 0)
+			return -1;
+		*key = keypath_join(kp.parts, kp.n);
+		keypath_release(&kp);
+		return 0;
+	}
+	return gt_fail(e, GT_USAGE, "key '%s' must start with a root key (HKLM\\..., HKCU\\..., HKU, HKCR, HKCC)", text);
+}
+
+static int file_mode(const struct locked_file *lf, mode_t fallback)
+{
+	return lf->fd >= 0 ? (int)(lf->st.st_mode & 07777) : (int)fallback;
+}
+
+int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta, const struct plan *plan,
+		 struct gt_error *e)
+{
+	struct staged_file reg = { 0 }, gpt = { 0 };
+	struct journal_entry *j = NULL;
+	struct journal_target t[2];
+	char after[2][SHA256_HEX_LEN + 1];
+	struct sbuf gpt_bytes;
+	size_t nt = tx->gpo.backup ? 1 : 2;
+
+	sbuf_init(&gpt_bytes);
+	if (!tx->gpo.backup) {
+		struct gptini check;
+
+		tx->new_version = gpt_version_bump(tx->gpt.version, tx->user);
+		gptini_render(&tx->gpt, tx->new_version, &gpt_bytes);
+		/* read the new GPT.INI back: the version must be exactly the bumped one */
+		if (gptini_parse((const uint8_t *)gpt_bytes.buf, gpt_bytes.len, &check, e) < 0 ||
+		    check.version != tx->new_version) {
+			gptini_release(&check);
+			gt_fail(e, GT_FAILED, "verification failed: the new GPT.INI does not hold Version=%u", tx->new_version);
+			goto fail;
+		}
+		gptini_release(&check);
+	}
+	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, e) < 0)
+		goto fail;
+	if (staged_write(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0 ||
+	    (!tx->gpo.backup && staged_write(tx->gpo.gpt_path, gpt_bytes.buf, gpt_bytes.len,
+					     (mode_t)file_mode(&tx->version_file, 0644), &gpt, e) < 0))
+		goto fail;
+	memset(t, 0, sizeof(t));
+	t[0] = (struct journal_target){ .path = tx->reg_path, .existed = tx->reg_exists, .kind = "gpp-registry-xml",
+		.detail = tx->user ? "User" : "Machine", .key_prefix = "", .before = tx->reg_file.bytes,
+		.before_len = tx->reg_file.len, .plan = plan };
+	t[1] = (struct journal_target){ .path = tx->gpo.gpt_path, .existed = 1, .kind = "gpt-ini", .detail = tx->gpo.guid,
+		.key_prefix = "", .before = tx->version_file.bytes, .before_len = tx->version_file.len };
+	sha256_hex(tx->new_reg.buf, tx->new_reg.len, after[0]);
+	sha256_hex(gpt_bytes.buf, gpt_bytes.len, after[1]);
+	if (journal_begin(state_dir, meta, t, nt, &j, e) < 0)
+		goto fail;
+	if (staged_commit(&reg, e) < 0) {
+		journal_abandon(j, e->msg);
+		goto fail;
+	}
+	if (!tx->gpo.backup && staged_commit(&gpt, e) < 0) {
+		/* put Registry.xml back, so that the GPO is entirely as before */
+		struct gt_error undo = { 0 };
+
+		if (tx->reg_exists ? write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len,
+						       (mode_t)file_mode(&tx->reg_file, 0644), &undo) < 0
+				   : unlink(tx->reg_path) < 0) {
+			journal_abandon(j, e->msg);
+			journal_free(j);
+			staged_discard(&gpt);
+			sbuf_release(&gpt_bytes);
+			return gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old) and Registry.xml could not "
+					 "be put back; its previous content is in the journal: ", tx->gpo.dir);
+		}
+		journal_abandon(j, e->msg);
+		goto fail;
+	}
+	tx->journal_id = xstrdup(journal_id(j));
+	if (journal_complete(j, (const char *const[]){ after[0], after[1] }, nt, e) < 0)
+		gt_error_clear(e); /* the change is in place; the entry stays "pending" and says what it was */
+	journal_free(j);
+	staged_discard(&reg);
+	staged_discard(&gpt);
+	sbuf_release(&gpt_bytes);
+	return 0;
+fail:
+	journal_free(j);
+	staged_discard(&reg);
+	staged_discard(&gpt);
+	sbuf_release(&gpt_bytes);
+	return gt_prefix(e, "GPO '%s' left unchanged: ", tx->gpo.dir);
+}
