@@ -29,6 +29,8 @@ static const char *const ext_opt[2] = { "--current-extensions", "--current-user-
 
 static void ldif_body(const struct ad_plan *p, struct sbuf *out)
 {
+	if (p->link_dn && p->current_gplink && !p->link_changed)
+		sbuf_addf(out, "# %s already links this GPO: gPLink unchanged\n", p->link_dn);
 	sbuf_addf(out, "dn: %s\nchangetype: modify\nreplace: versionNumber\nversionNumber: %u\n-\n", p->gpo_dn.buf, p->version);
 	for (int s = 0; s < 2; s++) {
 		if (!p->sides[s] || !p->current_ext[s] || !p->ext_changed[s])

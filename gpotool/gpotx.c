@@ -50,6 +50,12 @@ int gpotx_open(struct gpotx *tx, const char *dir, int user, int write, struct gt
 	}
 	if (load_registry(tx, write, e) < 0)
 		goto fail;
+	if (write && tx->gpo.backup && !tx->reg_exists) {
+		/* GPMC restores the files its Backup.xml lists; a new Registry.xml would be left behind */
+		gt_fail(e, GT_REFUSED, "GPMC backup '%s' has no %s Registry.xml, and GPMC would not restore one added here; "
+			"stage into the GPO folder instead", dir, user ? "User" : "Machine");
+		goto fail;
+	}
 	return 0;
 fail:
 	gpotx_close(tx);
