@@ -41,6 +41,21 @@ step "$G" hive export "$dc/SYSTEM" "$KDC" --output "$work/kdc.reg"
 iconv -f UTF-16LE -t UTF-8 "$work/kdc.reg" | tr -d '\r'
 
 echo
+echo "== The change-window way: a GPO linked to OU=Domain Controllers"
+mkdir -p "$work/Policies"
+step "$G" gpo new "$work/Policies" --name "KB5014754 certificate mapping" --guid '{8F4C2D1E-5B6A-4C3D-9E8F-7A6B5C4D3E2F}'
+gpo="$work/Policies/{8F4C2D1E-5B6A-4C3D-9E8F-7A6B5C4D3E2F}"
+step "$G" --ticket CHG-1042 gpo set "$gpo" "$KDC" StrongCertificateBindingEnforcement REG_DWORD 1
+echo "# the connector setting, targeted at the connector servers' group only:"
+step "$G" --ticket CHG-1042 gpo set "$gpo" "$PFX" EnableSidSecurityExtension REG_DWORD 1 \
+	--filter-group 'CORP\PKI Connector Servers' --filter-sid S-1-5-21-1004336348-1177238915-682003330-1137
+step "$G" gpo show "$gpo"
+echo "# what AD needs; the current values are merged, so the Default Domain Controllers Policy link stays:"
+step "$G" gpo ad "$gpo" --domain corp.example.com --link 'OU=Domain Controllers,DC=corp,DC=example,DC=com' \
+	--current-extensions '[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{D02B1F72-3407-48AE-BA88-E8213C6761F1}]' \
+	--current-gplink '[LDAP://cn={6AC1786C-016F-11D2-945F-00C04fB984F9},cn=policies,cn=system,DC=corp,DC=example,DC=com;0]'
+
+echo
 echo "== Refusals leave the target untouched"
 sha256sum "$dc/SYSTEM" | cut -c1-16
 step_rc "$G" hive set "$dc/SYSTEM" 'HKLM\SOFTWARE\Microsoft\MicrosoftIntune\PFXCertificateConnector' EnableSidSecurityExtension REG_DWORD 1
