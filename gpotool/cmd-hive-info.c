@@ -28,17 +28,9 @@ static void field(struct gt_ctx *ctx, const char *label, const char *json_name, 
 
 static int read_dword(struct hivetx *tx, const char *key, const char *name, uint32_t *out, struct gt_error *e)
 {
-	struct keypath kp;
 	struct reg_value v;
-	hive_key k;
-	int r;
+	int r = hivetx_read_value(tx, key, name, &v, e);
 
-	keypath_split(key, &kp);
-	r = hivetx_find(tx, &kp, &k, NULL, e);
-	keypath_release(&kp);
-	if (r <= 0)
-		return r;
-	r = hive_get_value(tx->hive, k, name, &v, e);
 	if (r == 1 && (v.type != RT_DWORD || v.len != 4))
 		r = 0;
 	if (r == 1)

@@ -448,21 +448,27 @@ int hivetx_delete_key(struct hivetx *tx, const struct keypath *kp, struct gt_err
 	return r;
 }
 
-int hivetx_read_string(struct hivetx *tx, const char *key, const char *name, char **out, struct gt_error *e)
+int hivetx_read_value(struct hivetx *tx, const char *key, const char *name, struct reg_value *out, struct gt_error *e)
 {
 	struct keypath kp;
-	struct reg_value v;
-	struct sbuf sb;
 	hive_key k;
 	int r;
 
-	*out = NULL;
+	reg_value_init(out);
 	keypath_split(key, &kp);
 	r = hivetx_find(tx, &kp, &k, NULL, e);
 	keypath_release(&kp);
-	if (r <= 0)
-		return r;
-	r = hive_get_value(tx->hive, k, name, &v, e);
+	return r <= 0 ? r : hive_get_value(tx->hive, k, name, out, e);
+}
+
+int hivetx_read_string(struct hivetx *tx, const char *key, const char *name, char **out, struct gt_error *e)
+{
+	struct reg_value v;
+	struct sbuf sb;
+	int r;
+
+	*out = NULL;
+	r = hivetx_read_value(tx, key, name, &v, e);
 	if (r <= 0)
 		return r;
 	sbuf_init(&sb);

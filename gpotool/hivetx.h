@@ -56,6 +56,10 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 /* The current control set number from Select\Current: 1 found, 0 no Select, -1 invalid. */
 int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *e);
 
+/* Reads a value at a key path below the root (no CurrentControlSet mapping):
+ * 1 found (out caller-released), 0 key or value absent, -1 error. */
+int hivetx_read_value(struct hivetx *tx, const char *key, const char *name, struct reg_value *out, struct gt_error *e);
+
 /* Reads a string value at a key path below the root (no CurrentControlSet mapping):
  * 1 found (*out caller-freed UTF-8), 0 absent, -1 error. */
 int hivetx_read_string(struct hivetx *tx, const char *key, const char *name, char **out, struct gt_error *e);

@@ -47,35 +47,12 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. Same rules as utf8_to_utf16le (no
- * overlong forms, no surrogates, nothing past U+10FFFF) so text accepted here always
- * converts. */
+/* Length of the valid UTF-8 character at p, 0 if there is none (regvalue.c decodes). */
 static size_t utf8_seq_len(const uint8_t *p, size_t len)
 {
-	uint32_t c = p[0], min;
-	size_t n;
+	uint32_t cp;
 
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0) {
-		n = 2; c &= 0x1F; min = 0x80;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3; c &= 0x0F; min = 0x800;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 4; c &= 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	return n;
+	return utf8_decode_one(p, len, &cp);
 }
 
 /* Offset of the first byte that is not valid UTF-8, or len when all of it is. */

@@ -101,7 +101,7 @@ int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static size_t utf8_decode_one(const unsigned char *s, size_t len, uint32_t *cp)
+size_t utf8_decode_one(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	uint32_t c = s[0], min;
 	size_t n;

@@ -51,6 +51,10 @@ const char *reg_type_name(uint32_t type);
 /* The one number parser: decimal or 0x-hex, no sign, no blanks, at most max. 0 ok, -1 bad. */
 int parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/* Decodes one UTF-8 character: its length in bytes, or 0 when s does not start with a valid,
+ * shortest-form, non-surrogate one within len bytes. */
+size_t utf8_decode_one(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* Strict UTF-8 -> UTF-16LE (no terminator added). Rejects invalid UTF-8. */
 int utf8_to_utf16le(const char *s, size_t len, struct sbuf *out, struct gt_error *e);
 /* UTF-16LE -> UTF-8, for display; unpaired surrogates become U+FFFD. Appends to out. */
