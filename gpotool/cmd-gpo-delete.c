@@ -16,7 +16,7 @@ static int exec_gpo_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct 
 
 	if (gpp_split_key(a->argv[1], user, &hive, &key, e) < 0)
 		return -1;
-	r = gpotx_open(&tx, a->argv[0], user, 1, e);
+	r = open_gpo_for(ctx, a->argv[0], user, 1, &tx, e);
 	if (r == 0) {
 		r = gpp_apply_delete(tx.doc, hive, key, a->argv[2], &tx.new_reg, e);
 		if (r == 0)

@@ -78,7 +78,7 @@ static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	s.changed = changed;
 	gpp_new_guid(uid);
 	s.uid = uid;
-	ret = gpotx_open(&tx, a->argv[0], user, 1, e);
+	ret = open_gpo_for(ctx, a->argv[0], user, 1, &tx, e);
 	if (ret == 0) {
 		if (already_there(&tx, &s)) {
 			out_text(ctx, "no change: GPO '%s' already has this item\n", a->argv[0]);

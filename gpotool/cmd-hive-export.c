@@ -94,7 +94,7 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 		return gt_fail(e, GT_USAGE, "--json needs --output FILE for 'hive export' (stdout carries the JSON)");
 	if (output && same_file(output, a->argv[0]))
 		return gt_fail(e, GT_USAGE, "refusing to export into '%s': it is the hive being exported", output);
-	if (open_hive_for(&cmd_hive_export_entry, a, a->argv[0], 0, &tx, e) < 0)
+	if (open_hive_for(ctx, &cmd_hive_export_entry, a, a->argv[0], 0, &tx, e) < 0)
 		return -1;
 	sbuf_init(&path);
 	sbuf_init(&bytes);

@@ -85,7 +85,7 @@ static int exec_hive_get(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	hive_key k;
 	int r;
 
-	if (open_hive_for(&cmd_hive_get_entry, a, a->argv[0], 0, &tx, e) < 0)
+	if (open_hive_for(ctx, &cmd_hive_get_entry, a, a->argv[0], 0, &tx, e) < 0)
 		return -1;
 	if (hivetx_resolve(&tx, a->argv[1], &kp, e) < 0) {
 		hivetx_close(&tx);

@@ -65,7 +65,7 @@ static int exec_hive_import(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	free(buf);
 	if (r < 0)
 		return -1;
-	if (open_hive_for(&cmd_hive_import_entry, a, a->argv[0], 1, &tx, e) < 0) {
+	if (open_hive_for(ctx, &cmd_hive_import_entry, a, a->argv[0], 1, &tx, e) < 0) {
 		regfile_release(&rf);
 		return -1;
 	}

@@ -113,7 +113,7 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	size_t nkeys, nvalues;
 	int ret = GT_OK;
 
-	if (open_hive_for(&cmd_hive_info_entry, a, a->argv[0], 0, &tx, e) < 0)
+	if (open_hive_for(ctx, &cmd_hive_info_entry, a, a->argv[0], 0, &tx, e) < 0)
 		return -1;
 	if (hive_check_tree(tx.hive, &nkeys, &nvalues, e) < 0) {
 		gt_prefix(e, "'%s': ", a->argv[0]);

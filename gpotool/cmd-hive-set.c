@@ -17,7 +17,7 @@ static int exec_hive_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	if (reg_value_from_text(type, a->argv[4], &v, e) < 0)
 		return -1;
 	v.name = xstrdup(a->argv[2]);
-	if (open_hive_for(&cmd_hive_set_entry, a, a->argv[0], 1, &tx, e) < 0) {
+	if (open_hive_for(ctx, &cmd_hive_set_entry, a, a->argv[0], 1, &tx, e) < 0) {
 		reg_value_release(&v);
 		return -1;
 	}

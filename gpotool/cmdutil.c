@@ -79,11 +79,38 @@ void out_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int open_hive_for(const struct cmd_entry *entry, const struct cmd_args *a, const char *path, int write,
-		  struct hivetx *tx, struct gt_error *e)
+/* Recovery needs the lock, and changes the files the open has just read: so open, recover,
+ * and open again when anything was recovered. 1 recovered, 0 nothing pending, -1 error. */
+static int recover(const struct gt_ctx *ctx, const char *const *paths, size_t n, struct gt_error *e)
+{
+	struct sbuf report;
+	int r;
+
+	sbuf_init(&report);
+	r = journal_recover(ctx_state_dir(ctx), paths, n, &report, e);
+	for (char *p = report.buf, *nl; r == 0 && (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = '\0';
+		out_warn("%s", p);
+	}
+	r = r < 0 ? -1 : report.len > 0;
+	sbuf_release(&report);
+	return r;
+}
+
+int open_hive_for(const struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
+		  int write, struct hivetx *tx, struct gt_error *e)
 {
 	if (hivetx_open(tx, path, write, cmd_opt(entry, a, "kind"), e) < 0)
 		return -1;
+	if (write) {
+		int r = recover(ctx, (const char *const[]){ path }, 1, e);
+
+		if (r != 0) {
+			hivetx_close(tx);
+			if (r < 0 || hivetx_open(tx, path, write, cmd_opt(entry, a, "kind"), e) < 0)
+				return -1;
+		}
+	}
 	if (tx->dirty)
 		out_warn("'%s' is dirty (sequence numbers %u != %u): its .LOG1/.LOG2 files hold newer data, so what is read here may be stale",
 			 path, tx->hdr.seq1, tx->hdr.seq2);
@@ -131,6 +158,21 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 	}
 	out_text(ctx, "journal: %s\n", tx->journal_id);
 	return GT_OK;
+}
+
+int open_gpo_for(const struct gt_ctx *ctx, const char *dir, int user, int write, struct gpotx *tx, struct gt_error *e)
+{
+	int r;
+
+	if (gpotx_open(tx, dir, user, write, e) < 0)
+		return -1;
+	if (!write || tx->gpo.backup)
+		return 0;
+	r = recover(ctx, (const char *const[]){ tx->reg_path, tx->gpo.gpt_path }, 2, e);
+	if (r == 0)
+		return 0;
+	gpotx_close(tx);
+	return r < 0 ? -1 : gpotx_open(tx, dir, user, write, e);
 }
 
 /* The value an existing GPP item carries, as registry data (MULTI_SZ parts come from the

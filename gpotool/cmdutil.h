@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "hivetx.h"
+#include "gpotx.h"
 #include "journal.h"
 
 /* --state-dir, GPOTOOL_STATE_DIR, /var/lib/gpotool for root, else $XDG_STATE_HOME/gpotool
@@ -19,9 +20,12 @@ void out_text(const struct gt_ctx *ctx, const char *fmt, ...) __attribute__((for
 /* Warnings go to stderr in either mode (JSON stays one object on stdout). */
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Opens a hive for a hive command, with --kind from the command's options. */
-int open_hive_for(const struct cmd_entry *entry, const struct cmd_args *a, const char *path, int write,
-		  struct hivetx *tx, struct gt_error *e);
+/* Opens a hive for a hive command, with --kind from the command's options. A writer first
+ * finishes or rolls back what an interrupted gpotool left pending on it (journal_recover). */
+int open_hive_for(const struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
+		  int write, struct hivetx *tx, struct gt_error *e);
+/* The same for a GPO (one side of it). */
+int open_gpo_for(const struct gt_ctx *ctx, const char *dir, int user, int write, struct gpotx *tx, struct gt_error *e);
 /* Commits tx and reports: each change, or "no change", and the journal ID. */
 int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e);
 

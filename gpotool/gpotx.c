@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fault.h"
 #include "keypath.h"
 #include "sbuf.h"
 
@@ -157,12 +158,18 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		.key_prefix = "", .before = tx->version_file.bytes, .before_len = tx->version_file.len };
 	sha256_hex(tx->new_reg.buf, tx->new_reg.len, after[0]);
 	sha256_hex(gpt_bytes.buf, gpt_bytes.len, after[1]);
+	t[0].after_sha256 = after[0];
+	t[0].staged = reg.tmp;
+	t[1].after_sha256 = after[1];
+	t[1].staged = gpt.tmp;
 	if (journal_begin(state_dir, meta, t, nt, &j, e) < 0)
 		goto fail;
+	fault_point("gpo-before-renames");
 	if (staged_commit(&reg, e) < 0) {
 		journal_abandon(j, e->msg);
 		goto fail;
 	}
+	fault_point("gpo-between-renames");
 	if (!tx->gpo.backup && staged_commit(&gpt, e) < 0) {
 		/* put Registry.xml back, so that the GPO is entirely as before */
 		struct gt_error undo = { 0 };
@@ -181,7 +188,7 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		goto fail;
 	}
 	tx->journal_id = xstrdup(journal_id(j));
-	if (journal_complete(j, (const char *const[]){ after[0], after[1] }, nt, e) < 0)
+	if (journal_complete(j, e) < 0)
 		gt_error_clear(e); /* the change is in place; the entry stays "pending" and says what it was */
 	journal_free(j);
 	staged_discard(&reg);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "digest.h"
+#include "fault.h"
 #include "sbuf.h"
 #include "verify.h"
 
@@ -654,15 +655,20 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 	    hive_commit_to(tx->hive, tx->file.tmp_path, e) < 0 ||
 	    safefile_tmp_finish(&tx->file, e) < 0 ||
 	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
-	    sha256_file_hex(tx->file.tmp_path, after, e) < 0 ||
-	    journal_begin(state_dir, meta, &t, 1, &j, e) < 0)
+	    sha256_file_hex(tx->file.tmp_path, after, e) < 0)
 		goto fail;
+	t.after_sha256 = after;
+	t.staged = tx->file.tmp_path;
+	if (journal_begin(state_dir, meta, &t, 1, &j, e) < 0)
+		goto fail;
+	fault_point("hive-before-rename");
 	if (safefile_tmp_commit(&tx->file, e) < 0) {
 		journal_abandon(j, e->msg);
 		goto fail;
 	}
 	tx->journal_id = xstrdup(journal_id(j));
-	if (journal_complete(j, (const char *const[]){ after }, 1, e) < 0) {
+	fault_point("hive-after-rename");
+	if (journal_complete(j, e) < 0) {
 		/* the change is in place and the entry still holds the before-state: say so, not "failed" */
 		struct sbuf w;
 

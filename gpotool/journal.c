@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,19 +63,21 @@ int state_dir_prepare(const char *dir, struct gt_error *e)
 	return ret;
 }
 
+/* IDs sort in time order (microseconds), and the random tail keeps two hosts apart. */
 static char *new_id(void)
 {
 	unsigned char rnd[4] = { 0 };
+	struct timespec ts;
 	struct sbuf sb;
 	struct tm tm;
-	time_t now = time(NULL);
 
+	clock_gettime(CLOCK_REALTIME, &ts);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memcpy(rnd, &now, sizeof(rnd) < sizeof(now) ? sizeof(rnd) : sizeof(now));
-	gmtime_r(&now, &tm);
+		memcpy(rnd, &ts.tv_nsec, sizeof(rnd));
+	gmtime_r(&ts.tv_sec, &tm);
 	sbuf_init(&sb);
-	sbuf_addf(&sb, "%04d%02d%02dT%02d%02d%02dZ-%02x%02x%02x%02x", tm.tm_year + 1900, tm.tm_mon + 1,
-		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2], rnd[3]);
+	sbuf_addf(&sb, "%04d%02d%02dT%02d%02d%02d.%06ldZ-%02x%02x%02x%02x", tm.tm_year + 1900, tm.tm_mon + 1,
+		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, rnd[0], rnd[1], rnd[2], rnd[3]);
 	return sbuf_detach(&sb, NULL);
 }
 
@@ -103,19 +108,41 @@ static struct json_object *jstr(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* Journal paths are absolute, so recovery can match them whatever the caller's cwd. */
+static char *absolute_path(const char *path)
+{
+	char *dup = xstrdup(path), *dup2 = xstrdup(path), dir[PATH_MAX];
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	if (realpath(dirname(dup), dir))
+		sbuf_addf(&sb, "%s/%s", dir, basename(dup2));
+	else
+		sbuf_addstr(&sb, path);
+	free(dup);
+	free(dup2);
+	return sbuf_detach(&sb, NULL);
+}
+
 static struct json_object *target_json(const struct journal_target *t, const char *before_name)
 {
 	struct json_object *o = json_object_new_object();
 	char sha[SHA256_HEX_LEN + 1];
 
 	sha256_hex(t->before, t->before_len, sha);
-	json_object_object_add(o, "path", jstr(t->path));
+	char *abs = absolute_path(t->path);
+
+	json_object_object_add(o, "path", jstr(abs));
+	free(abs);
+	abs = t->staged ? absolute_path(t->staged) : NULL;
+	json_object_object_add(o, "staged", jstr(abs));
+	free(abs);
 	json_object_object_add(o, "existed", json_object_new_boolean(t->existed));
 	json_object_object_add(o, "kind", jstr(t->kind));
 	json_object_object_add(o, "detail", jstr(t->detail));
 	json_object_object_add(o, "key_prefix", jstr(t->key_prefix));
 	json_object_object_add(o, "sha256_before", jstr(sha));
-	json_object_object_add(o, "sha256_after", NULL);
+	json_object_object_add(o, "sha256_after", jstr(t->after_sha256));
 	json_object_object_add(o, "size_before", json_object_new_int64((int64_t)t->before_len));
 	json_object_object_add(o, "before_copy", jstr(before_name));
 	if (t->plan)
@@ -198,12 +225,8 @@ static void set_finished(struct journal_entry *j, const char *status)
 	json_object_object_add(j->doc, "finished", jstr(now));
 }
 
-int journal_complete(struct journal_entry *j, const char *const *after_sha256, size_t n, struct gt_error *e)
+int journal_complete(struct journal_entry *j, struct gt_error *e)
 {
-	struct json_object *targets = json_object_object_get(j->doc, "targets");
-
-	for (size_t i = 0; i < n; i++)
-		json_object_object_add(json_object_array_get_idx(targets, i), "sha256_after", jstr(after_sha256[i]));
 	set_finished(j, "complete");
 	return save_doc(j, e);
 }
@@ -230,4 +253,193 @@ void journal_free(struct journal_entry *j)
 	free(j->id);
 	free(j->dir);
 	free(j);
+}
+
+/* ---- recovery ---- */
+
+static const char *target_str(struct json_object *t, const char *key)
+{
+	return json_object_get_string(json_object_object_get(t, key));
+}
+
+/* The SHA-256 of a file, or "" when it does not exist. */
+static int file_sha(const char *path, char out[SHA256_HEX_LEN + 1])
+{
+	struct gt_error ignored = { 0 };
+
+	if (access(path, F_OK) != 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	return sha256_file_hex(path, out, &ignored);
+}
+
+/* A staged file is only ever the temp name beside its target (".NAME.gpotool-XXXXXX"):
+ * a journal that says otherwise is not followed. */
+static int staged_is_beside(const char *target, const char *staged)
+{
+	char *t1 = xstrdup(target), *t2 = xstrdup(target), *s1 = xstrdup(staged), *s2 = xstrdup(staged);
+	struct sbuf want;
+	int ok;
+
+	sbuf_init(&want);
+	sbuf_addf(&want, ".%s.gpotool-", basename(t2));
+	ok = strcmp(dirname(t1), dirname(s1)) == 0 && strncmp(basename(s2), want.buf, want.len) == 0 &&
+	     strlen(basename(s2)) == want.len + 6;
+	sbuf_release(&want);
+	free(t1);
+	free(t2);
+	free(s1);
+	free(s2);
+	return ok;
+}
+
+static int names_one_of(struct json_object *targets, const char *const *paths, size_t npaths)
+{
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		const char *p = target_str(json_object_array_get_idx(targets, i), "path");
+
+		for (size_t k = 0; p && k < npaths; k++) {
+			char *abs = absolute_path(paths[k]);
+			int same = strcmp(abs, p) == 0;
+
+			free(abs);
+			if (same)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Did the interrupted write replace any of its targets yet? If not, it never happened for
+ * anyone looking at them, and undoing it is the honest ending. */
+static int any_replaced(struct json_object *targets)
+{
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		const char *path = target_str(t, "path"), *after = target_str(t, "sha256_after");
+		char cur[SHA256_HEX_LEN + 1];
+
+		if (path && after && file_sha(path, cur) == 0 && strcmp(cur, after) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Puts each target's staged content in place where it is still there; 1 when every target
+ * then holds its after content. */
+static int roll_forward(struct json_object *targets)
+{
+	int all = 1;
+
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		const char *path = target_str(t, "path"), *after = target_str(t, "sha256_after"), *staged = target_str(t, "staged");
+		char cur[SHA256_HEX_LEN + 1], st[SHA256_HEX_LEN + 1];
+
+		if (!path || !after)
+			return 0;
+		if (file_sha(path, cur) == 0 && strcmp(cur, after) == 0)
+			continue;
+		if (!staged || !staged_is_beside(path, staged) || file_sha(staged, st) < 0 || strcmp(st, after) != 0 ||
+		    rename(staged, path) < 0) {
+			all = 0;
+			continue;
+		}
+	}
+	return all;
+}
+
+static void roll_back(const char *entry_dir, struct json_object *targets)
+{
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		const char *path = target_str(t, "path"), *copy = target_str(t, "before_copy"), *staged = target_str(t, "staged");
+		const char *before = target_str(t, "sha256_before");
+		char cur[SHA256_HEX_LEN + 1];
+		struct gt_error ignored = { 0 };
+
+		if (!path)
+			continue;
+		if (staged && staged_is_beside(path, staged))
+			unlink(staged);
+		if (file_sha(path, cur) == 0 && before && strcmp(cur, before) == 0 && json_object_get_boolean(json_object_object_get(t, "existed")))
+			continue;
+		if (!json_object_get_boolean(json_object_object_get(t, "existed"))) {
+			unlink(path);
+		} else if (copy && !strchr(copy, '/')) {
+			struct sbuf p;
+			uint8_t *buf;
+			size_t len;
+
+			sbuf_init(&p);
+			sbuf_addf(&p, "%s/%s", entry_dir, copy);
+			if (read_whole_file(p.buf, SAFEFILE_MAX_BYTES, &buf, &len, &ignored) == 0) {
+				write_file_atomic(path, buf, len, 0644, &ignored);
+				free(buf);
+			}
+			sbuf_release(&p);
+		}
+	}
+}
+
+int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
+		    struct gt_error *e)
+{
+	struct sbuf dirpath;
+	struct dirent *de;
+	DIR *d;
+
+	sbuf_init(&dirpath);
+	sbuf_addf(&dirpath, "%s/journal", state_dir);
+	d = opendir(dirpath.buf);
+	if (!d) {
+		sbuf_release(&dirpath);
+		return 0; /* no journal yet: nothing to recover */
+	}
+	while ((de = readdir(d))) {
+		struct journal_entry j = { 0 };
+		struct json_object *targets;
+		struct sbuf file;
+		const char *status;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sbuf_init(&file);
+		sbuf_addf(&file, "%s/%s/entry.json", dirpath.buf, de->d_name);
+		j.doc = json_object_from_file(file.buf);
+		status = json_object_get_string(json_object_object_get(j.doc, "status"));
+		targets = json_object_object_get(j.doc, "targets");
+		if (j.doc && status && strcmp(status, "pending") == 0 && names_one_of(targets, paths, npaths)) {
+			j.id = xstrdup(de->d_name);
+			j.dir = xstrdup(file.buf);
+			*strrchr(j.dir, '/') = '\0';
+			if (any_replaced(targets) && roll_forward(targets)) {
+				set_finished(&j, "complete");
+				json_object_object_add(j.doc, "recovered", jstr("finished by a later gpotool run from its staged files"));
+				sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", j.id);
+			} else {
+				roll_back(j.dir, targets);
+				set_finished(&j, "rolled-back");
+				json_object_object_add(j.doc, "recovered", jstr("rolled back by a later gpotool run from its before copies"));
+				sbuf_addf(report, "journal entry %s was interrupted; its targets were put back as they were before it\n", j.id);
+			}
+			if (save_doc(&j, e) < 0) {
+				free(j.id);
+				free(j.dir);
+				json_object_put(j.doc);
+				sbuf_release(&file);
+				closedir(d);
+				sbuf_release(&dirpath);
+				return -1;
+			}
+			free(j.id);
+			free(j.dir);
+		}
+		json_object_put(j.doc);
+		sbuf_release(&file);
+	}
+	closedir(d);
+	sbuf_release(&dirpath);
+	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "plan.h"
+#include "sbuf.h"
 
 struct journal_meta {
 	const char *command_line;
@@ -26,6 +27,8 @@ struct journal_target {
 	const uint8_t *before;
 	size_t before_len;
 	const struct plan *plan;
+	const char *after_sha256;  /* of the content about to be put in place */
+	const char *staged;        /* the temp file holding that content, beside the target */
 };
 
 struct journal_entry;
@@ -37,8 +40,15 @@ int state_dir_prepare(const char *dir, struct gt_error *e);
  * replaces (a GPO change replaces Registry.xml and GPT.INI). *out freed by journal_free. */
 int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
 		  struct journal_entry **out, struct gt_error *e);
-/* Marks it complete with the SHA-256 of each target's content now in place (in order). */
-int journal_complete(struct journal_entry *j, const char *const *after_sha256, size_t n, struct gt_error *e);
+/* Marks it complete: every target now holds its after_sha256 content. */
+int journal_complete(struct journal_entry *j, struct gt_error *e);
+
+/* Finishes what a killed gpotool left half done on any of paths: each pending entry naming
+ * one of them is completed from its staged files when they are all there, else rolled back
+ * from its before copies, and marked so. The caller holds the targets' locks, so a pending
+ * entry for them cannot belong to a live writer. Appends one line per entry to report. */
+int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
+		    struct gt_error *e);
 /* Marks it failed (target untouched) with the reason, so a reader never mistakes it for a crash. */
 void journal_abandon(struct journal_entry *j, const char *reason);
 const char *journal_id(const struct journal_entry *j);
