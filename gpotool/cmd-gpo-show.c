@@ -48,7 +48,9 @@ static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *
 			int dup;
 
 			gpp_item_get(tx->doc, j, &other);
-			dup = !strcasecmp(other.hive, it.hive) && !strcasecmp(other.key, it.key) && !strcasecmp(other.name, it.name);
+			/* key-only items (type "") set no value, so they never clash with one */
+			dup = *it.type && *other.type && !strcasecmp(other.hive, it.hive) && !strcasecmp(other.key, it.key) &&
+			      !strcasecmp(other.name, it.name);
 			gpp_item_release(&other);
 			if (dup) {
 				snprintf(msg, sizeof(msg), "%s items %zu and %zu both set %s\\%s\\%s; the later one wins on clients",

@@ -60,16 +60,17 @@ static int find_entry(const char *dir, const char *name, char **out, struct gt_e
 /* dir + "/" + name, name as found on disk or as given when absent. */
 static int join_existing(const char *dir, const char *name, struct sbuf *out, int *exists, struct gt_error *e)
 {
-	char *found;
-	int r = find_entry(dir, name, &found, e);
+	char *found, *base = xstrdup(dir); /* dir may be out's own buffer */
+	int r = find_entry(base, name, &found, e);
 
-	if (r < 0)
-		return -1;
-	sbuf_reset(out);
-	sbuf_addf(out, "%s/%s", dir, r ? found : name);
+	if (r >= 0) {
+		sbuf_reset(out);
+		sbuf_addf(out, "%s/%s", base, r ? found : name);
+		*exists = r;
+	}
 	free(found);
-	*exists = r;
-	return 0;
+	free(base);
+	return r < 0 ? -1 : 0;
 }
 
 static void upper_guid(char *g)

@@ -373,16 +373,19 @@ void gpp_item_release(struct gpp_item *it)
 	memset(it, 0, sizeof(*it));
 }
 
+/* A value item, not one of the Registry Wizard's key-only items (type=""), which create
+ * a key and share the empty name with the key's default value. */
 long gpp_find(const struct gpp_doc *d, const char *hive, const char *key, const char *name)
 {
 	for (size_t i = 0; i < d->nitems; i++) {
 		xmlNodePtr props = child_element(d->items[i], "Properties");
-		char *h = attr(props, "hive"), *k = attr(props, "key"), *nm = attr(props, "name");
-		int match = strcasecmp(h, hive) == 0 && strcasecmp(k, key) == 0 && strcasecmp(nm, name) == 0;
+		char *h = attr(props, "hive"), *k = attr(props, "key"), *nm = attr(props, "name"), *t = attr(props, "type");
+		int match = *t && strcasecmp(h, hive) == 0 && strcasecmp(k, key) == 0 && strcasecmp(nm, name) == 0;
 
 		free(h);
 		free(k);
 		free(nm);
+		free(t);
 		if (match)
 			return (long)i;
 	}
