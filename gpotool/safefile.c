@@ -53,7 +53,8 @@ static int open_target(const char *path, int write, struct locked_file *lf, stru
 {
 	for (int tries = 0; tries < 10; tries++) {
 		struct stat now;
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (write ? O_NOFOLLOW : 0));
+		/* O_NONBLOCK: a FIFO in place of the file must not hang us; cleared once it is a file */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (write ? O_NOFOLLOW : 0));
 
 		if (fd < 0) {
 			if (errno == ELOOP)
@@ -69,6 +70,7 @@ static int open_target(const char *path, int write, struct locked_file *lf, stru
 				return gt_fail(e, GT_REFUSED, "'%s' is not a regular file", path);
 			return gt_fail(e, GT_FAILED, "unable to stat '%s': %s", path, strerror(err));
 		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		if (!write) {
 			lf->fd = fd;
 			return 0;
@@ -200,7 +202,7 @@ int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e)
 
 int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct gt_error *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	int ret = 0;
 
@@ -214,7 +216,7 @@ int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len, st
 		ret = gt_fail(e, GT_REFUSED, "'%s' is not a regular file", path);
 	else if ((unsigned long long)st.st_size > max)
 		ret = gt_fail(e, GT_REFUSED, "'%s' is larger than %zu bytes", path, max);
-	else if (read_fd(fd, (size_t)st.st_size, buf, len) < 0)
+	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 || read_fd(fd, (size_t)st.st_size, buf, len) < 0)
 		ret = gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(errno));
 	close(fd);
 	return ret;
