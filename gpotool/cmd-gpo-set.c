@@ -26,27 +26,6 @@ static int check_filters(const struct cmd_entry *en, const struct cmd_args *a, s
 	return 0;
 }
 
-/* The same item, same data and no new filters: nothing to write (re-staging is a no-op). */
-static int already_there(const struct gpotx *tx, const struct gpp_setting *s)
-{
-	long i = gpp_find(tx->doc, s->hive, s->key, s->name);
-	struct gpp_item it;
-	struct sbuf want;
-	struct gt_error ignored = { 0 };
-	int same;
-
-	if (i < 0 || s->filter_group || s->filter_computer || s->filter_ou)
-		return 0;
-	sbuf_init(&want);
-	gpp_value_text(&s->value, &want, &ignored);
-	gpp_item_get(tx->doc, (size_t)i, &it);
-	same = it.action[0] == s->action && !it.action[1] && strcmp(it.type, reg_type_name(s->value.type)) == 0 &&
-	       strcmp(it.value, want.buf) == 0 && !it.disabled;
-	gpp_item_release(&it);
-	sbuf_release(&want);
-	return same;
-}
-
 static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const struct cmd_entry *en = &cmd_gpo_set_entry;
@@ -80,7 +59,7 @@ static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	s.uid = uid;
 	ret = open_gpo_for(ctx, a->argv[0], user, 1, &tx, e);
 	if (ret == 0) {
-		if (already_there(&tx, &s)) {
+		if (gpotx_has_item(&tx, &s)) {
 			out_text(ctx, "no change: GPO '%s' already has this item\n", a->argv[0]);
 			json_object_object_add(ctx->result, "changed", json_object_new_boolean(0));
 		} else {

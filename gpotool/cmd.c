@@ -17,6 +17,9 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_gpo_set_entry,
 	&cmd_gpo_delete_entry,
 	&cmd_gpo_ad_entry,
+	&cmd_templates_entry,
+	&cmd_stage_entry,
+	&cmd_validate_entry,
 	NULL,
 };
 
@@ -117,7 +120,8 @@ int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_a
 
 void cmd_print_usage(FILE *out)
 {
-	fprintf(out, "usage: gpotool [--state-dir DIR] [--json] [--operator NAME] [--ticket ID] COMMAND ...\n\ncommands:\n");
+	fprintf(out, "usage: gpotool [--state-dir DIR] [--json] [--operator NAME] [--ticket ID] [--as-of YYYY-MM-DD] [--strict]\n"
+		     "               COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; cmd_table[i]; i++)
 		fprintf(out, "  %-12s %-28s %s\n", cmd_table[i]->name, cmd_table[i]->args_usage, cmd_table[i]->summary);
 	fprintf(out, "\nexit codes: 0 done, 1 checked and not as expected, 2 usage error,\n"

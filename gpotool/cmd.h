@@ -17,6 +17,10 @@ struct gt_ctx {
 	const char *operator_name;   /* --operator */
 	const char *ticket;          /* --ticket */
 	char *command_line;          /* argv, shell-quoted, for the journal */
+	long long as_of;             /* --as-of, UTC midnight (time_t); the expiry rules' today */
+	int strict;                  /* --strict: an expired template is refused */
+	const char *template_name;   /* the template a stage applies, for the journal */
+	int template_warnings;       /* the template already warned: skip the generic value advisories */
 	struct json_object *result;  /* commands add their fields; main prints it */
 };
 
@@ -59,5 +63,8 @@ extern const struct cmd_entry cmd_gpo_show_entry;
 extern const struct cmd_entry cmd_gpo_set_entry;
 extern const struct cmd_entry cmd_gpo_delete_entry;
 extern const struct cmd_entry cmd_gpo_ad_entry;
+extern const struct cmd_entry cmd_templates_entry;
+extern const struct cmd_entry cmd_stage_entry;
+extern const struct cmd_entry cmd_validate_entry;
 
 #endif

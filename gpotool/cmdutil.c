@@ -54,7 +54,7 @@ void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m)
 	m->command_line = ctx->command_line;
 	m->operator_name = ctx_operator(ctx);
 	m->ticket = ctx->ticket;
-	m->template_name = NULL;
+	m->template_name = ctx->template_name;
 }
 
 void out_text(const struct gt_ctx *ctx, const char *fmt, ...)
@@ -142,7 +142,7 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 	}
 	sbuf_reset(&line);
 	jwarn = json_object_new_array();
-	if (advisory_check(&tx->plan, time(NULL), &line, jwarn) > 0) {
+	if (!ctx->template_warnings && advisory_check(&tx->plan, (time_t)ctx->as_of, &line, jwarn) > 0) {
 		for (char *p = line.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
 			*nl = '\0';
 			out_warn("%s", p);
@@ -234,7 +234,7 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 	ret = gpotx_commit(tx, ctx_state_dir(ctx), &meta, &plan, e);
 	if (ret == 0) {
 		jwarn = json_object_new_array();
-		if (advisory_check(&plan, time(NULL), &line, jwarn) > 0)
+		if (!ctx->template_warnings && advisory_check(&plan, (time_t)ctx->as_of, &line, jwarn) > 0)
 			for (char *p = line.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
 				*nl = '\0';
 				out_warn("%s", p);

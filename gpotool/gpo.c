@@ -73,6 +73,23 @@ static int join_existing(const char *dir, const char *name, struct sbuf *out, in
 	return r < 0 ? -1 : 0;
 }
 
+int dir_find_ci(const char *dir, const char *name, char **out, struct gt_error *e)
+{
+	struct sbuf p;
+	int exists;
+
+	*out = NULL;
+	sbuf_init(&p);
+	if (join_existing(dir, name, &p, &exists, e) < 0) {
+		sbuf_release(&p);
+		return -1;
+	}
+	if (exists)
+		*out = sbuf_detach(&p, NULL);
+	sbuf_release(&p);
+	return exists;
+}
+
 static void upper_guid(char *g)
 {
 	for (; *g; g++)

@@ -25,6 +25,10 @@ int gpo_registry_path(const struct gpo *g, int user, char **path, int *exists, s
 /* Creates the missing folders on the way to Registry.xml (mode 0755). */
 int gpo_make_registry_dir(const struct gpo *g, int user, struct gt_error *e);
 
+/* Finds name in dir case-insensitively: 1 found (*out = dir/name as on disk, caller frees),
+ * 0 absent, -1 error (a symbolic link is refused). */
+int dir_find_ci(const char *dir, const char *name, char **out, struct gt_error *e);
+
 /* Where the templates/ data lives: GPOTOOL_DATADIR, the installed path, or the build tree. */
 const char *gpotool_datadir(void);
 /* datadir + "/" + name in static storage. */

@@ -202,3 +202,24 @@ fail:
 	sbuf_release(&gpt_bytes);
 	return gt_prefix(e, "GPO '%s' left unchanged: ", tx->gpo.dir);
 }
+
+/* The same item, same data and no new filters: nothing to write (re-staging is a no-op). */
+int gpotx_has_item(const struct gpotx *tx, const struct gpp_setting *s)
+{
+	long i = gpp_find(tx->doc, s->hive, s->key, s->name);
+	struct gpp_item it;
+	struct sbuf want;
+	struct gt_error ignored = { 0 };
+	int same;
+
+	if (i < 0 || s->filter_group || s->filter_computer || s->filter_ou)
+		return 0;
+	sbuf_init(&want);
+	gpp_value_text(&s->value, &want, &ignored);
+	gpp_item_get(tx->doc, (size_t)i, &it);
+	same = it.action[0] == s->action && !it.action[1] && strcmp(it.type, reg_type_name(s->value.type)) == 0 &&
+	       strcmp(it.value, want.buf) == 0 && !it.disabled;
+	gpp_item_release(&it);
+	sbuf_release(&want);
+	return same;
+}

@@ -39,6 +39,9 @@ void gpotx_close(struct gpotx *tx);
  * Machine side takes HKLM, HKCR, HKU and HKCC; the User side HKCU too. *key caller-freed. */
 int gpp_split_key(const char *text, int user, const char **hive, char **key, struct gt_error *e);
 
+/* 1 when the item s names is already there with the same action and data, no filters asked. */
+int gpotx_has_item(const struct gpotx *tx, const struct gpp_setting *s);
+
 /* Replaces Registry.xml and bumps the version, journaled; plan describes the change. */
 int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta, const struct plan *plan,
 		 struct gt_error *e);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "error.h"
@@ -39,10 +40,32 @@ static char *quote_command_line(int argc, char **argv)
 	return sbuf_detach(&sb, NULL);
 }
 
+static int parse_day(const char *text, long long *out)
+{
+	struct tm tm = { 0 };
+	char tail;
+
+	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tail) != 3 ||
+	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (long long)timegm(&tm);
+	return 0;
+}
+
+/* Today as UTC midnight: the default --as-of. */
+static long long today(void)
+{
+	time_t now = time(NULL);
+
+	return (long long)(now - now % 86400);
+}
+
 /* Global options come before the command: --state-dir DIR, --json, --operator, --ticket. */
 static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, struct gt_error *e)
 {
-	static const char *const with_value[] = { "--state-dir", "--operator", "--ticket", NULL };
+	static const char *const with_value[] = { "--state-dir", "--operator", "--ticket", "--as-of", NULL };
 	int i = 1;
 
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -52,6 +75,10 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 
 		if (strcmp(arg, "--json") == 0) {
 			ctx->json = 1;
+			continue;
+		}
+		if (strcmp(arg, "--strict") == 0) {
+			ctx->strict = 1;
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0)
@@ -67,8 +94,10 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 				ctx->state_dir_opt = value;
 			else if (k == 1)
 				ctx->operator_name = value;
-			else
+			else if (k == 2)
 				ctx->ticket = value;
+			else if (parse_day(value, &ctx->as_of) < 0)
+				return gt_fail(e, GT_USAGE, "--as-of takes a date YYYY-MM-DD, not '%s'", value);
 		}
 		if (!known)
 			return gt_fail(e, GT_USAGE, "unknown global option '%.*s' (global options go before the command)", (int)len, arg);
@@ -134,6 +163,7 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "C.UTF-8");
 	ctx.command_line = quote_command_line(argc, argv);
 	ctx.result = json_object_new_object();
+	ctx.as_of = today();
 	code = run(&ctx, argc, args, &e);
 	if (code < 0)
 		code = e.code != GT_OK ? e.code : GT_FAILED;

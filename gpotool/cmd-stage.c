@@ -1,0 +1,151 @@
+/* gpotool stage TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR): the main job. Preflight,
+ * plan, apply, verify, journal; refuses what would be wrong and says when the workaround
+ * stops working. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmdutil.h"
+#include "gpotx.h"
+#include "stage.h"
+
+static void print_followups(struct gt_ctx *ctx, const struct template *t)
+{
+	for (size_t i = 0; i < t->nfollowup; i++)
+		out_text(ctx, "then: %s\n", t->followup[i]);
+}
+
+static int stage_hive(struct gt_ctx *ctx, const struct cmd_args *a, const struct template *t, const char *path,
+		      uint32_t value, int dry_run, struct gt_error *e)
+{
+	struct reg_value v;
+	struct hivetx tx;
+	struct keypath kp;
+	char num[16];
+	int ret;
+
+	reg_value_init(&v);
+	snprintf(num, sizeof(num), "%u", value);
+	if (reg_value_from_text(t->type, num, &v, e) < 0)
+		return -1;
+	v.name = xstrdup(t->value);
+	if (open_hive_for(ctx, &cmd_stage_entry, a, path, 1, &tx, e) < 0) {
+		reg_value_release(&v);
+		return -1;
+	}
+	ret = hivetx_resolve(&tx, t->key, &kp, e);
+	if (ret == 0) {
+		ret = hivetx_set_value(&tx, &kp, &v, e);
+		keypath_release(&kp);
+	}
+	if (ret == 0 && dry_run) {
+		struct sbuf line;
+
+		sbuf_init(&line);
+		for (size_t i = 0; i < tx.plan.n; i++) {
+			sbuf_reset(&line);
+			change_describe(&tx.plan.v[i], hivetx_prefix(&tx), &line);
+			out_text(ctx, "plan: %s\n", line.buf);
+		}
+		out_text(ctx, tx.plan.n ? "dry run: nothing written\n" : "no change: '%s' already holds this (dry run)\n", path);
+		json_object_object_add(ctx->result, "changes", plan_to_json(&tx.plan, hivetx_prefix(&tx)));
+		json_object_object_add(ctx->result, "dry_run", json_object_new_boolean(1));
+		sbuf_release(&line);
+	} else if (ret == 0) {
+		ret = commit_and_report(ctx, &tx, e);
+	}
+	if (ret < 0 && e->code != GT_USAGE && !strstr(e->msg, path))
+		gt_prefix(e, "'%s': ", path);
+	hivetx_close(&tx);
+	reg_value_release(&v);
+	return ret;
+}
+
+static int stage_gpo(struct gt_ctx *ctx, const struct template *t, const char *dir, uint32_t value, int dry_run,
+		     struct gt_error *e)
+{
+	struct gpp_setting s = { .name = t->value, .action = 'U' };
+	char changed[32], uid[39], *key = NULL, num[16];
+	time_t now = time(NULL);
+	struct gpotx tx;
+	int ret;
+
+	if (gpp_split_key(t->key, 0, &s.hive, &key, e) < 0)
+		return -1;
+	s.key = key;
+	reg_value_init(&s.value);
+	snprintf(num, sizeof(num), "%u", value);
+	ret = reg_value_from_text(t->type, num, &s.value, e);
+	strftime(changed, sizeof(changed), "%Y-%m-%d %H:%M:%S", gmtime(&now));
+	s.changed = changed;
+	gpp_new_guid(uid);
+	s.uid = uid;
+	if (ret == 0)
+		ret = open_gpo_for(ctx, dir, 0, !dry_run, &tx, e);
+	if (ret == 0) {
+		if (gpotx_has_item(&tx, &s)) {
+			out_text(ctx, "no change: GPO '%s' already has this item\n", dir);
+			json_object_object_add(ctx->result, "changed", json_object_new_boolean(0));
+		} else if (dry_run) {
+			out_text(ctx, "plan: Machine Registry.xml: %s\\%s\\%s = %s %u, action U; GPT.INI version +1\n", s.hive, s.key,
+				 s.name, reg_type_name(t->type), value);
+			out_text(ctx, "dry run: nothing written\n");
+		} else {
+			ret = gpp_apply_set(tx.doc, &s, &tx.new_reg, e);
+			if (ret == 0)
+				ret = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, s.hive, s.key, s.name,
+						 &s, e);
+			if (ret == 0)
+				ret = gpo_write_report(ctx, &tx, &s, e);
+			if (ret == 0 && t->gpo_link)
+				out_text(ctx, "link: this GPO must be linked to %s: gpotool gpo ad '%s' --domain DNS --link '%s,DC=...' "
+					 "--current-gplink ... --current-extensions ...\n", t->gpo_link, dir, t->gpo_link);
+		}
+		gpotx_close(&tx);
+	}
+	reg_value_release(&s.value);
+	free(key);
+	return ret;
+}
+
+static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	int force = cmd_opt(&cmd_stage_entry, a, "force") != NULL, dry_run = cmd_opt(&cmd_stage_entry, a, "dry-run") != NULL;
+	struct stage_target st = { 0 };
+	struct template t;
+	uint32_t value;
+	int ret;
+
+	if (template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
+		return -1;
+	ctx->template_name = t.name;
+	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
+	ret = stage_target_resolve(&cmd_stage_entry, a, &t, &st, e);
+	if (ret == 0)
+		ret = stage_value(&cmd_stage_entry, a, &t, &value, e);
+	if (ret == 0)
+		ret = stage_expiry(ctx, &t, value, e);
+	if (ret == 0)
+		ret = stage_preflight(ctx, &t, &st, force, e);
+	if (ret == 0)
+		ret = st.kind == STAGE_GPO ? stage_gpo(ctx, &t, st.gpo_dir, value, dry_run, e)
+					   : stage_hive(ctx, a, &t, st.write_path, value, dry_run, e);
+	if (ret == 0 && !dry_run)
+		print_followups(ctx, &t);
+	stage_target_release(&st);
+	ctx->template_name = NULL;
+	template_release(&t);
+	return ret;
+}
+
+const struct cmd_entry cmd_stage_entry = {
+	.name = "stage",
+	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR) [--value N] [--dry-run] [--force]",
+	.summary = "stage a template: preflight, plan, apply, verify, journal",
+	.options = { "hive=", "image=", "gpo=", "value=", "dry-run", "force", NULL },
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec_stage,
+};

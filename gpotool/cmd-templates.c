@@ -1,0 +1,87 @@
+/* gpotool templates [NAME]: the setting templates gpotool knows (templates/ data). */
+#include <json-c/json.h>
+#include <stdlib.h>
+
+#include "cmdutil.h"
+#include "gpo.h"
+#include "template.h"
+
+static void show_one(struct gt_ctx *ctx, const struct template *t)
+{
+	struct json_object *f = json_object_new_array(), *s = json_object_new_array();
+
+	out_text(ctx, "%s: %s\n", t->name, t->summary);
+	out_text(ctx, "  purpose:  %s\n  key:      %s\n  value:    %s (%s)\n", t->purpose, t->key, t->value, reg_type_name(t->type));
+	if (t->has_data)
+		out_text(ctx, "  data:     %u\n", t->data);
+	else
+		out_text(ctx, "  data:     from --value\n");
+	out_text(ctx, "  allowed:  %u to %u\n  role:     %s\n", t->allowed_min, t->allowed_max, template_role_name(t->role));
+	for (size_t i = 0; i < t->nrefuse; i++)
+		out_text(ctx, "  refused:  %u: %s\n", t->refuse[i].value, t->refuse[i].reason);
+	if (t->min_connector)
+		out_text(ctx, "  needs:    Certificate Connector for Microsoft Intune %s or later\n", t->min_connector);
+	if (t->has_expiry)
+		out_text(ctx, "  expires:  %04d-%02d-%02d\n", t->expires_y, t->expires_m, t->expires_d);
+	if (t->gpo_link)
+		out_text(ctx, "  GPO link: %s\n", t->gpo_link);
+	for (size_t i = 0; i < t->nfollowup; i++) {
+		out_text(ctx, "  then:     %s\n", t->followup[i]);
+		json_object_array_add(f, json_object_new_string(t->followup[i]));
+	}
+	for (size_t i = 0; i < t->nsource; i++) {
+		out_text(ctx, "  source:   %s\n", t->source[i]);
+		json_object_array_add(s, json_object_new_string(t->source[i]));
+	}
+	json_object_object_add(ctx->result, "name", json_object_new_string(t->name));
+	json_object_object_add(ctx->result, "key", json_object_new_string(t->key));
+	json_object_object_add(ctx->result, "value", json_object_new_string(t->value));
+	json_object_object_add(ctx->result, "data", t->has_data ? json_object_new_int64(t->data) : NULL);
+	json_object_object_add(ctx->result, "role", json_object_new_string(template_role_name(t->role)));
+	json_object_object_add(ctx->result, "followups", f);
+	json_object_object_add(ctx->result, "sources", s);
+}
+
+static int exec_templates(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	const char *dir = gpotool_datadir();
+	struct json_object *list;
+	struct template t;
+	char **names;
+	size_t n;
+	int ret = GT_OK;
+
+	if (a->argc == 1) {
+		if (template_load(dir, a->argv[0], &t, e) < 0)
+			return -1;
+		show_one(ctx, &t);
+		template_release(&t);
+		return GT_OK;
+	}
+	if (template_names(dir, &names, &n, e) < 0)
+		return -1;
+	list = json_object_new_array();
+	json_object_object_add(ctx->result, "templates", list);
+	for (size_t i = 0; i < n; i++) {
+		if (ret == GT_OK && template_load(dir, names[i], &t, e) == 0) {
+			out_text(ctx, "%-18s %s\n", t.name, t.summary);
+			json_object_array_add(list, json_object_new_string(t.name));
+			template_release(&t);
+		} else {
+			ret = -1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ret;
+}
+
+const struct cmd_entry cmd_templates_entry = {
+	.name = "templates",
+	.args_usage = "[NAME]",
+	.summary = "list the setting templates, or show one",
+	.options = { NULL },
+	.min_args = 0,
+	.max_args = 1,
+	.exec = exec_templates,
+};

@@ -1,0 +1,113 @@
+/* gpotool validate TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR): does the target hold
+ * the template's value? Exit 0 yes, 1 no, and why. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdutil.h"
+#include "gpotx.h"
+#include "stage.h"
+
+static int validate_hive(struct gt_ctx *ctx, const struct cmd_args *a, const struct template *t, const char *path,
+			 uint32_t want, struct gt_error *e)
+{
+	struct reg_value v;
+	struct hivetx tx;
+	struct keypath kp;
+	hive_key k;
+	int r;
+
+	if (open_hive_for(ctx, &cmd_validate_entry, a, path, 0, &tx, e) < 0)
+		return -1;
+	r = hivetx_resolve(&tx, t->key, &kp, e);
+	if (r == 0) {
+		r = hivetx_find(&tx, &kp, &k, NULL, e);
+		keypath_release(&kp);
+	} else {
+		r = -1;
+	}
+	if (r == 1)
+		r = hive_get_value(tx.hive, k, t->value, &v, e);
+	hivetx_close(&tx);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return gt_fail(e, GT_MISMATCH, "'%s' does not hold %s\\%s (absent); %s wants %u", path, t->key, t->value, t->name, want);
+	r = v.type == RT_DWORD && v.len == 4 &&
+	    ((uint32_t)v.data[0] | (uint32_t)v.data[1] << 8 | (uint32_t)v.data[2] << 16 | (uint32_t)v.data[3] << 24) == want;
+	if (!r) {
+		struct sbuf have;
+
+		sbuf_init(&have);
+		reg_value_format_brief(&v, &have);
+		gt_fail(e, GT_MISMATCH, "'%s' holds %s = %s; %s wants REG_DWORD %u", path, t->value, have.buf, t->name, want);
+		sbuf_release(&have);
+	}
+	reg_value_release(&v);
+	if (!r)
+		return -1;
+	out_text(ctx, "ok: '%s' holds %s = REG_DWORD %u (%s)\n", path, t->value, want, t->name);
+	return GT_OK;
+}
+
+static int validate_gpo(struct gt_ctx *ctx, const struct template *t, const char *dir, uint32_t want, struct gt_error *e)
+{
+	struct gpp_setting s = { .name = t->value, .action = 'U' };
+	struct gpotx tx;
+	char *key = NULL, num[16];
+	int r;
+
+	if (gpp_split_key(t->key, 0, &s.hive, &key, e) < 0)
+		return -1;
+	s.key = key;
+	reg_value_init(&s.value);
+	snprintf(num, sizeof(num), "%u", want);
+	r = reg_value_from_text(t->type, num, &s.value, e);
+	if (r == 0)
+		r = gpotx_open(&tx, dir, 0, 0, e);
+	if (r == 0) {
+		if (gpotx_has_item(&tx, &s))
+			out_text(ctx, "ok: GPO '%s' sets %s\\%s\\%s = %u (%s)\n", dir, s.hive, s.key, s.name, want, t->name);
+		else
+			r = gt_fail(e, GT_MISMATCH, "GPO '%s' has no Update item setting %s\\%s\\%s to %u", dir, s.hive, s.key, s.name, want);
+		gpotx_close(&tx);
+	}
+	reg_value_release(&s.value);
+	free(key);
+	return r;
+}
+
+static int exec_validate(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	struct stage_target st = { 0 };
+	struct template t;
+	uint32_t want;
+	int ret;
+
+	if (template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
+		return -1;
+	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
+	ret = stage_target_resolve(&cmd_validate_entry, a, &t, &st, e);
+	if (ret == 0)
+		ret = stage_value(&cmd_validate_entry, a, &t, &want, e);
+	if (ret == 0)
+		ret = stage_expiry(ctx, &t, want, e);
+	if (ret == 0)
+		ret = st.kind == STAGE_GPO ? validate_gpo(ctx, &t, st.gpo_dir, want, e)
+					   : validate_hive(ctx, a, &t, st.write_path, want, e);
+	json_object_object_add(ctx->result, "holds", json_object_new_boolean(ret == GT_OK));
+	stage_target_release(&st);
+	template_release(&t);
+	return ret;
+}
+
+const struct cmd_entry cmd_validate_entry = {
+	.name = "validate",
+	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR) [--value N]",
+	.summary = "check that a target holds a template's value (exit 0 yes, 1 no)",
+	.options = { "hive=", "image=", "gpo=", "value=", NULL },
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec_validate,
+};
