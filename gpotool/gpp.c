@@ -570,6 +570,9 @@ static void set_item_attrs(xmlNodePtr item, const struct gpp_setting *s)
 	set_attr(item, "status", *s->name ? s->name : "(Default)");
 	set_attr(item, "image", image);
 	set_attr(item, "changed", s->changed);
+	/* setting an item means wanting it applied: a disabled one is enabled, in place */
+	if (xmlHasProp(item, (const xmlChar *)"disabled"))
+		set_attr(item, "disabled", "0");
 }
 
 static xmlNodePtr new_item(xmlDocPtr doc, const struct gpp_setting *s, struct gt_error *e)
