@@ -8,60 +8,64 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gpotool-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export GPOTOOL_STATE_DIR="$work/state"
 cp -R "$root/build/images" "$work/images"
-dc="$work/images/dc01/Windows/System32/config"
-conn="$work/images/connector01/Windows/System32/config"
+dc="$work/images/dc01/Windows"
+conn="$work/images/connector01/Windows"
 KDC='HKLM\SYSTEM\CurrentControlSet\Services\Kdc'
-PFX='HKLM\SOFTWARE\Microsoft\MicrosoftIntune\PFXCertificateConnector'
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-step_rc() { printf '\n\033[1m$ %s\033[0m\n' "$*"; set +e; "$@"; echo "(exit $?)"; set -e; }
+step() { printf '\n\033[1m$ gpotool %s\033[0m\n' "$*"; "$G" "$@"; }
+step_rc() { printf '\n\033[1m$ gpotool %s\033[0m\n' "$*"; set +e; "$G" "$@"; echo "(exit $?)"; set -e; }
 
-echo "== The domain controller's offline SYSTEM hive"
-step "$G" hive info "$dc/SYSTEM"
-step "$G" hive info "$dc/SOFTWARE"
+echo "== The domain controller's offline image (SYSTEM and SOFTWARE hives)"
+step hive info "$dc/System32/config/SYSTEM"
+step hive info "$dc/System32/config/SOFTWARE"
+step templates
 
 echo
-echo "== Stage the February 2025 compatibility-mode workaround (it expired on 2025-09-09:"
-echo "   DCs with the September 9, 2025 update ignore it; the real fix is strong mapping)"
-step "$G" --ticket CHG-1042 hive set "$dc/SYSTEM" "$KDC" StrongCertificateBindingEnforcement REG_DWORD 1
-step "$G" hive get "$dc/SYSTEM" "$KDC" StrongCertificateBindingEnforcement
-echo "# cross-check with reglookup, a parser that is neither hivex nor libregf:"
-step reglookup -H -p /ControlSet001/Services/Kdc/StrongCertificateBindingEnforcement "$dc/SYSTEM"
-step "$G" hive set "$dc/SYSTEM" "$KDC" StrongCertificateBindingEnforcement REG_DWORD 1
+echo "== Stage the February 2025 compatibility-mode workaround on the DC image"
+echo "   (as of today it has expired: it helps only DCs without the September 9, 2025 update)"
+step --ticket CHG-1042 stage kdc-compat --image "$dc"
+step validate kdc-compat --image "$dc"
+echo "# read back by reglookup, a parser that is neither hivex nor libregf:"
+reglookup -H -p /ControlSet001/Services/Kdc/StrongCertificateBindingEnforcement "$dc/System32/config/SYSTEM"
+step stage kdc-compat --image "$dc"
+echo "# the same, as of a day before the deadline:"
+step --as-of 2025-03-01 validate kdc-compat --image "$dc"
 
 echo
 echo "== The Intune Certificate Connector server: PKCS certificates carry the SID"
-step "$G" hive info "$conn/SOFTWARE"
-step "$G" --ticket CHG-1042 hive set "$conn/SOFTWARE" "$PFX" EnableSidSecurityExtension REG_DWORD 1
-echo "# then restart PkiCreateConnectorSvc and PfxCreateLegacyConnectorSvc on that server"
-
-echo
-echo "== Export the Kdc key as a .reg file regedit can import"
-step "$G" hive export "$dc/SYSTEM" "$KDC" --output "$work/kdc.reg"
-iconv -f UTF-16LE -t UTF-8 "$work/kdc.reg" | tr -d '\r'
+step --ticket CHG-1042 stage pfx-sid --image "$conn"
+step validate pfx-sid --image "$conn"
 
 echo
 echo "== The change-window way: a GPO linked to OU=Domain Controllers"
 mkdir -p "$work/Policies"
-step "$G" gpo new "$work/Policies" --name "KB5014754 certificate mapping" --guid '{8F4C2D1E-5B6A-4C3D-9E8F-7A6B5C4D3E2F}'
+step gpo new "$work/Policies" --name "KB5014754 certificate mapping" --guid '{8F4C2D1E-5B6A-4C3D-9E8F-7A6B5C4D3E2F}'
 gpo="$work/Policies/{8F4C2D1E-5B6A-4C3D-9E8F-7A6B5C4D3E2F}"
-step "$G" --ticket CHG-1042 gpo set "$gpo" "$KDC" StrongCertificateBindingEnforcement REG_DWORD 1
+step --ticket CHG-1042 stage kdc-compat --gpo "$gpo"
+step validate kdc-compat --gpo "$gpo"
 echo "# the connector setting, targeted at the connector servers' group only:"
-step "$G" --ticket CHG-1042 gpo set "$gpo" "$PFX" EnableSidSecurityExtension REG_DWORD 1 \
-	--filter-group 'CORP\PKI Connector Servers' --filter-sid S-1-5-21-1004336348-1177238915-682003330-1137
-step "$G" gpo show "$gpo"
+step --ticket CHG-1042 gpo set "$gpo" 'HKLM\SOFTWARE\Microsoft\MicrosoftIntune\PFXCertificateConnector' \
+	EnableSidSecurityExtension REG_DWORD 1 --filter-group 'CORP\PKI Connector Servers' \
+	--filter-sid S-1-5-21-1004336348-1177238915-682003330-1137
+step gpo show "$gpo"
 echo "# what AD needs; the current values are merged, so the Default Domain Controllers Policy link stays:"
-step "$G" gpo ad "$gpo" --domain corp.example.com --link 'OU=Domain Controllers,DC=corp,DC=example,DC=com' \
+step gpo ad "$gpo" --domain corp.example.com --link 'OU=Domain Controllers,DC=corp,DC=example,DC=com' \
 	--current-extensions '[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{D02B1F72-3407-48AE-BA88-E8213C6761F1}]' \
 	--current-gplink '[LDAP://cn={6AC1786C-016F-11D2-945F-00C04fB984F9},cn=policies,cn=system,DC=corp,DC=example,DC=com;0]'
 
 echo
+echo "== Export the Kdc key as a .reg file regedit can import"
+step hive export "$dc/System32/config/SYSTEM" "$KDC" --output "$work/kdc.reg"
+iconv -f UTF-16LE -t UTF-8 "$work/kdc.reg" | tr -d '\r'
+
+echo
 echo "== Refusals leave the target untouched"
-sha256sum "$dc/SYSTEM" | cut -c1-16
-step_rc "$G" hive set "$dc/SYSTEM" 'HKLM\SOFTWARE\Microsoft\MicrosoftIntune\PFXCertificateConnector' EnableSidSecurityExtension REG_DWORD 1
-step_rc "$G" hive set "$dc/SYSTEM" "$KDC" StrongCertificateBindingEnforcement REG_DWORD 4294967296
-sha256sum "$dc/SYSTEM" | cut -c1-16
+before=$(sha256sum "$conn/System32/config/SYSTEM" | cut -c1-16)
+step_rc stage kdc-compat --image "$conn"
+step_rc stage kdc-enforce --hive "$dc/System32/config/SYSTEM" --value 0
+step_rc --strict stage kdc-compat --image "$dc"
+echo "connector SYSTEM before: $before  after: $(sha256sum "$conn/System32/config/SYSTEM" | cut -c1-16)"
 
 echo
 echo "== Every write was journaled with the bytes it replaced"
-ls -l "$GPOTOOL_STATE_DIR/journal"
+ls "$GPOTOOL_STATE_DIR/journal"
