@@ -121,6 +121,7 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 	if (template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
 		return -1;
 	ctx->template_name = t.name;
+	ctx->defer_journal_line = 1; /* the follow-ups come first; "journal: ID" stays the last line */
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
 	ret = stage_target_resolve(&cmd_stage_entry, a, &t, &st, e);
 	if (ret == 0)
@@ -134,6 +135,8 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 					   : stage_hive(ctx, a, &t, st.write_path, value, dry_run, e);
 	if (ret == 0 && !dry_run)
 		print_followups(ctx, &t);
+	if (ret == 0 && ctx->journal_id)
+		out_text(ctx, "journal: %s\n", ctx->journal_id);
 	stage_target_release(&st);
 	ctx->template_name = NULL;
 	template_release(&t);

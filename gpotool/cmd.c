@@ -105,6 +105,9 @@ int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_a
 				return gt_fail(e, GT_USAGE, "option '--%.*s' needs a value", (int)len, name);
 			if (!takes && eq)
 				return gt_fail(e, GT_USAGE, "option '--%.*s' takes no value", (int)len, name);
+			/* twice is a mistake to point out, not a last-one-wins to guess at */
+			if (a->opt_value[idx])
+				return gt_fail(e, GT_USAGE, "option '--%.*s' given twice", (int)len, name);
 			a->opt_value[idx] = takes ? (eq ? eq + 1 : argv[++i]) : "";
 		} else if (!only_args && arg[0] == '-' && arg[1] != '\0') {
 			return gt_fail(e, GT_USAGE, "unknown option '%s' for '%s' (options are spelled --name; use -- before a value that starts with '-')",

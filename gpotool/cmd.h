@@ -21,6 +21,8 @@ struct gt_ctx {
 	int strict;                  /* --strict: an expired template is refused */
 	const char *template_name;   /* the template a stage applies, for the journal */
 	int template_warnings;       /* the template already warned: skip the generic value advisories */
+	int defer_journal_line;      /* the command prints "journal: ID" itself, last */
+	char *journal_id;            /* the last write's journal entry, owned */
 	struct json_object *result;  /* commands add their fields; main prints it */
 };
 

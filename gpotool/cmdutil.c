@@ -156,7 +156,10 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 		out_warn("%s", tx->warning);
 		json_object_object_add(ctx->result, "warning", json_object_new_string(tx->warning));
 	}
-	out_text(ctx, "journal: %s\n", tx->journal_id);
+	free(ctx->journal_id);
+	ctx->journal_id = xstrdup(tx->journal_id);
+	if (!ctx->defer_journal_line)
+		out_text(ctx, "journal: %s\n", tx->journal_id);
 	return GT_OK;
 }
 
@@ -260,7 +263,10 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 			out_text(ctx, "verified: Registry.xml parses, matches the schema and holds exactly this change\n");
 			out_text(ctx, "note: a GPMC backup has no GPT.INI; GPMC sets the version when it restores the backup\n");
 		}
-		out_text(ctx, "journal: %s\n", tx->journal_id);
+		free(ctx->journal_id);
+		ctx->journal_id = xstrdup(tx->journal_id);
+		if (!ctx->defer_journal_line)
+			out_text(ctx, "journal: %s\n", tx->journal_id);
 		json_object_object_add(ctx->result, "journal", json_object_new_string(tx->journal_id));
 	}
 	sbuf_release(&key);

@@ -48,9 +48,18 @@ static int parse_day(const char *text, long long *out)
 	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tail) != 3 ||
 	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970)
 		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = (long long)timegm(&tm);
+	{
+		struct tm back;
+		time_t t;
+
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		t = timegm(&tm);
+		/* 2025-02-30 normalises to March 2: a day that does not exist is refused */
+		if (!gmtime_r(&t, &back) || back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon)
+			return -1;
+		*out = (long long)t;
+	}
 	return 0;
 }
 
@@ -170,6 +179,7 @@ int main(int argc, char **argv)
 	code = report(&ctx, code, &e);
 	json_object_put(ctx.result);
 	free(ctx.command_line);
+	free(ctx.journal_id);
 	free(args);
 	return code;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keypath.h"
@@ -86,9 +87,16 @@ static int parse_date(const char *text, int *y, int *m, int *d)
 {
 	char tail;
 
-	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", y, m, d, &tail) != 3)
+	struct tm tm = { 0 }, back;
+	time_t t;
+
+	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", y, m, d, &tail) != 3 || *y < 1990 || *m < 1 || *m > 12)
 		return -1;
-	return *y >= 1990 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31 ? 0 : -1;
+	tm.tm_year = *y - 1900;
+	tm.tm_mon = *m - 1;
+	tm.tm_mday = *d;
+	t = timegm(&tm);
+	return gmtime_r(&t, &back) && back.tm_mday == *d && back.tm_mon == *m - 1 ? 0 : -1;
 }
 
 int version_compare(const char *a, const char *b)

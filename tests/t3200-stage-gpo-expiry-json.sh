@@ -21,9 +21,10 @@ CN_SOFTWARE=$(sample_image connector01)/SOFTWARE
 if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; fi
 
 journal_count() { ls state/journal 2>/dev/null | wc -l; }
-last_journal() { tail -n 1 "$1" | sed -n "s/^journal: //p"; }
+# journal_id OUT: the ID of the "journal: ID" line (the contract puts it last; one test checks that)
+journal_id() { sed -n "s/^journal: //p" "$1" | tail -n 1; }
 gpt_version() { tr -d '\r\000\357\273\277\376\377' <"$1" | sed -n "s/^[Vv]ersion=//p"; }
-rl_value() { reglookup -H -p "$2" "$1" 2>/dev/null | sed -n "s|^$2,\([^,]*\),\([^,]*\),.*|\1,\2|p"; }
+rl_value() { reglookup -H -p "$2" "$1" 2>/dev/null | sed -n "s|^$2,\([^,]*\),\([^,]*\),.*|\1,\2|Ip"; }
 
 # snap PATH / same PATH: PATH (file or directory) byte-for-byte as it was, and no new journal entry
 snap() { rm -rf "snap.$1" && cp -a "$1" "snap.$1" && journal_count >"snap.$1.j"; }
@@ -79,7 +80,11 @@ test_expect_success 'stage kdc-compat --gpo: the GPP item, REG_DWORD 00000001, G
 	echo "HKEY_LOCAL_MACHINE|REG_DWORD|00000001" >expect &&
 	test_cmp expect a3 &&
 	test "$(gpt_version "$G/GPT.INI")" = 1 &&
-	id=$(last_journal out) && test -n "$id" && test -f "state/journal/$id/entry.json"
+	id=$(journal_id out) && test -n "$id" && test -f "state/journal/$id/entry.json"
+'
+
+test_expect_success 'the last stdout line of a GPO stage that wrote is "journal: ID"' '
+	tail -n 1 stage.out | grep -Eq "^journal: [^ ]+$"
 '
 
 test_expect_success 'the Registry.xml written by stage is valid GPP XML' '
@@ -107,7 +112,7 @@ test_expect_success 're-staging kdc-compat on the GPO: "no change", folder ident
 
 test_expect_success 'stage kdc-enforce --gpo updates the same item to 00000002, GPT.INI 1 -> 2' '
 	gpotool stage kdc-enforce --gpo "$G" >out 2>err &&
-	test -n "$(last_journal out)" &&
+	test -n "$(journal_id out)" &&
 	items "$RX" "$KEYREL" $SCBE | cut -d"|" -f1-3 >actual &&
 	echo "HKEY_LOCAL_MACHINE|REG_DWORD|00000002" >expect &&
 	test_cmp expect actual &&
@@ -274,7 +279,7 @@ test_expect_success '--strict after expiry: kdc-compat and kdc-backdating refuse
 
 test_expect_success '--strict before the date: exit 0, written' '
 	gpotool --strict --as-of 2025-09-08 stage kdc-compat --hive s.SYSTEM >out 2>err &&
-	test -n "$(last_journal out)" &&
+	test -n "$(journal_id out)" &&
 	test "$(rl_value s.SYSTEM $RL_SCBE)" = DWORD,0x00000001
 '
 
