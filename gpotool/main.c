@@ -50,13 +50,14 @@ static int parse_day(const char *text, long long *out)
 		return -1;
 	{
 		struct tm back;
+		int want_mday = tm.tm_mday, want_mon = tm.tm_mon - 1;
 		time_t t;
 
 		tm.tm_year -= 1900;
 		tm.tm_mon -= 1;
-		t = timegm(&tm);
+		t = timegm(&tm); /* normalises tm in place: compare with the day asked for */
 		/* 2025-02-30 normalises to March 2: a day that does not exist is refused */
-		if (!gmtime_r(&t, &back) || back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon)
+		if (!gmtime_r(&t, &back) || back.tm_mday != want_mday || back.tm_mon != want_mon)
 			return -1;
 		*out = (long long)t;
 	}
