@@ -7,7 +7,54 @@
 #include <strings.h>
 
 #include "cmdutil.h"
+#include "sbuf.h"
 #include "gpotx.h"
+
+struct item_key {
+	char *key;   /* hive\key\name, for comparing case-insensitively */
+	size_t index;
+};
+
+static int cmp_item_key(const void *a, const void *b)
+{
+	const struct item_key *x = a, *y = b;
+	int c = strcasecmp(x->key, y->key);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Items that set the same value, found by sorting: a large Registry.xml stays quick. */
+static void report_duplicates(struct gpotx *tx, const char *side, struct json_object *problems)
+{
+	size_t n = gpp_item_count(tx->doc), m = 0;
+	struct item_key *keys = xcalloc(n ? n : 1, sizeof(*keys));
+	char msg[512];
+
+	for (size_t i = 0; i < n; i++) {
+		struct gpp_item it;
+		struct sbuf k;
+
+		gpp_item_get(tx->doc, i, &it);
+		/* key-only items (type "") set no value, so they never clash with one */
+		if (*it.type) {
+			sbuf_init(&k);
+			sbuf_addf(&k, "%s\\%s\\%s", it.hive, it.key, it.name);
+			keys[m].key = sbuf_detach(&k, NULL);
+			keys[m++].index = i;
+		}
+		gpp_item_release(&it);
+	}
+	qsort(keys, m, sizeof(*keys), cmp_item_key);
+	for (size_t i = 1; i < m; i++)
+		if (strcasecmp(keys[i - 1].key, keys[i].key) == 0) {
+			snprintf(msg, sizeof(msg), "%s items %zu and %zu both set %s; the later one wins on clients", side,
+				 keys[i - 1].index + 1, keys[i].index + 1, keys[i].key);
+			json_object_array_add(problems, json_object_new_string(msg));
+		}
+	for (size_t i = 0; i < m; i++)
+		free(keys[i].key);
+	free(keys);
+}
 
 static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *jside, struct json_object *problems)
 {
@@ -43,24 +90,9 @@ static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *
 		json_object_object_add(o, "filtered", json_object_new_boolean(it.has_filters));
 		json_object_object_add(o, "collection", json_object_new_string(it.collection));
 		json_object_array_add(items, o);
-		for (size_t j = 0; j < i; j++) {
-			struct gpp_item other;
-			int dup;
-
-			gpp_item_get(tx->doc, j, &other);
-			/* key-only items (type "") set no value, so they never clash with one */
-			dup = *it.type && *other.type && !strcasecmp(other.hive, it.hive) && !strcasecmp(other.key, it.key) &&
-			      !strcasecmp(other.name, it.name);
-			gpp_item_release(&other);
-			if (dup) {
-				snprintf(msg, sizeof(msg), "%s items %zu and %zu both set %s\\%s\\%s; the later one wins on clients",
-					 side, j + 1, i + 1, it.hive, it.key, it.name);
-				json_object_array_add(problems, json_object_new_string(msg));
-				break;
-			}
-		}
 		gpp_item_release(&it);
 	}
+	report_duplicates(tx, side, problems);
 	if (n && !tx->gpo.backup && half == 0) {
 		snprintf(msg, sizeof(msg), "GPT.INI's %s version is 0 while %s Registry.xml has items: clients skip this half",
 			 tx->user ? "user" : "machine", side);
@@ -75,10 +107,11 @@ static int exec_gpo_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 
 	json_object_object_add(ctx->result, "problems", problems);
 	for (int user = 0; user <= 1; user++) {
-		struct json_object *side = json_object_new_object();
+		struct json_object *side;
 
 		if (gpotx_open(&tx, a->argv[0], user, 0, e) < 0)
 			return -1;
+		side = json_object_new_object();
 		if (!user) {
 			out_text(ctx, "%s '%s'%s%s\n", tx.gpo.backup ? "GPMC backup" : "GPO folder", tx.gpo.dir,
 				 tx.gpo.guid[0] ? ", GPO " : "", tx.gpo.guid);

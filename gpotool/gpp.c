@@ -24,6 +24,7 @@ struct elem_span {
 };
 
 struct gpp_doc {
+	size_t capspans;
 	const char *name;
 	uint8_t *bytes;    /* the file as read, BOM included */
 	size_t len;
@@ -131,7 +132,10 @@ static int scan_elements(struct gpp_doc *d, struct gt_error *e)
 			}
 			next = q < end ? q + 1 : NULL;
 			if (next) {
-				d->spans = xrealloc(d->spans, (d->nspans + 1) * sizeof(*d->spans));
+				if (d->nspans == d->capspans) {
+					d->capspans = d->capspans ? 2 * d->capspans : 256;
+					d->spans = xrealloc(d->spans, d->capspans * sizeof(*d->spans));
+				}
 				d->spans[d->nspans].start = (size_t)(p - base);
 				d->spans[d->nspans].stag_end = d->spans[d->nspans].end = (size_t)(next - base);
 				d->spans[d->nspans].empty = q[-1] == '/';
@@ -168,8 +172,13 @@ static void collect_items(struct gpp_doc *d, xmlNodePtr n, size_t *elem_index)
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		if (is_element(n, "Registry")) {
-			d->items = xrealloc(d->items, (d->nitems + 1) * sizeof(*d->items));
-			d->item_elem = xrealloc(d->item_elem, (d->nitems + 1) * sizeof(*d->item_elem));
+			/* doubling: a 10,000-item file must not cost 10,000 copies */
+			if ((d->nitems & (d->nitems - 1)) == 0) {
+				size_t cap = d->nitems ? 2 * d->nitems : 1;
+
+				d->items = xrealloc(d->items, cap * sizeof(*d->items));
+				d->item_elem = xrealloc(d->item_elem, cap * sizeof(*d->item_elem));
+			}
 			d->items[d->nitems] = n;
 			d->item_elem[d->nitems] = *elem_index;
 			d->nitems++;
