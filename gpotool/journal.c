@@ -375,7 +375,10 @@ static void roll_back(const char *entry_dir, struct json_object *targets)
 			sbuf_init(&p);
 			sbuf_addf(&p, "%s/%s", entry_dir, copy);
 			if (read_whole_file(p.buf, SAFEFILE_MAX_BYTES, &buf, &len, &ignored) == 0) {
-				write_file_atomic(path, buf, len, 0644, &ignored);
+				struct stat st;
+
+				/* the target keeps its own mode; the copy in the journal is 0600 */
+				write_file_atomic(path, buf, len, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644, &ignored);
 				free(buf);
 			}
 			sbuf_release(&p);
@@ -383,11 +386,39 @@ static void roll_back(const char *entry_dir, struct json_object *targets)
 	}
 }
 
+/* Ends one interrupted entry: finished when some target already holds its new content and
+ * every staged file is there, else rolled back; the entry then says which. */
+static int recover_entry(struct journal_entry *j, const char *id, const char *entry_file, struct json_object *targets,
+			 struct sbuf *report, struct gt_error *e)
+{
+	int ret;
+
+	j->id = xstrdup(id);
+	j->dir = xstrdup(entry_file);
+	*strrchr(j->dir, '/') = '\0';
+	if (any_replaced(targets) && roll_forward(targets)) {
+		set_finished(j, "complete");
+		json_object_object_add(j->doc, "recovered", jstr("finished by a later gpotool run from its staged files"));
+		sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", id);
+	} else {
+		roll_back(j->dir, targets);
+		set_finished(j, "rolled-back");
+		json_object_object_add(j->doc, "recovered", jstr("rolled back by a later gpotool run from its before copies"));
+		sbuf_addf(report, "journal entry %s was interrupted; its targets were put back as they were before it\n", id);
+	}
+	ret = save_doc(j, e);
+	free(j->id);
+	free(j->dir);
+	j->id = j->dir = NULL;
+	return ret;
+}
+
 int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
 		    struct gt_error *e)
 {
 	struct sbuf dirpath;
 	struct dirent *de;
+	int ret = 0;
 	DIR *d;
 
 	sbuf_init(&dirpath);
@@ -397,7 +428,7 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 		sbuf_release(&dirpath);
 		return 0; /* no journal yet: nothing to recover */
 	}
-	while ((de = readdir(d))) {
+	while (ret == 0 && (de = readdir(d))) {
 		struct journal_entry j = { 0 };
 		struct json_object *targets;
 		struct sbuf file;
@@ -410,36 +441,12 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 		j.doc = json_object_from_file(file.buf);
 		status = json_object_get_string(json_object_object_get(j.doc, "status"));
 		targets = json_object_object_get(j.doc, "targets");
-		if (j.doc && status && strcmp(status, "pending") == 0 && names_one_of(targets, paths, npaths)) {
-			j.id = xstrdup(de->d_name);
-			j.dir = xstrdup(file.buf);
-			*strrchr(j.dir, '/') = '\0';
-			if (any_replaced(targets) && roll_forward(targets)) {
-				set_finished(&j, "complete");
-				json_object_object_add(j.doc, "recovered", jstr("finished by a later gpotool run from its staged files"));
-				sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", j.id);
-			} else {
-				roll_back(j.dir, targets);
-				set_finished(&j, "rolled-back");
-				json_object_object_add(j.doc, "recovered", jstr("rolled back by a later gpotool run from its before copies"));
-				sbuf_addf(report, "journal entry %s was interrupted; its targets were put back as they were before it\n", j.id);
-			}
-			if (save_doc(&j, e) < 0) {
-				free(j.id);
-				free(j.dir);
-				json_object_put(j.doc);
-				sbuf_release(&file);
-				closedir(d);
-				sbuf_release(&dirpath);
-				return -1;
-			}
-			free(j.id);
-			free(j.dir);
-		}
+		if (j.doc && status && strcmp(status, "pending") == 0 && names_one_of(targets, paths, npaths))
+			ret = recover_entry(&j, de->d_name, file.buf, targets, report, e);
 		json_object_put(j.doc);
 		sbuf_release(&file);
 	}
 	closedir(d);
 	sbuf_release(&dirpath);
-	return 0;
+	return ret;
 }
