@@ -66,47 +66,35 @@ static int stage_hive(struct gt_ctx *ctx, const struct cmd_args *a, const struct
 static int stage_gpo(struct gt_ctx *ctx, const struct template *t, const char *dir, uint32_t value, int dry_run,
 		     struct gt_error *e)
 {
-	struct gpp_setting s = { .name = t->value, .action = 'U' };
-	char changed[32], uid[39], *key = NULL, num[16];
-	time_t now = time(NULL);
+	struct template_item ti;
+	struct gpp_setting *sp = &ti.s;
 	struct gpotx tx;
-	int ret;
+	int ret = template_item_init(&ti, t, value, e);
 
-	if (gpp_split_key(t->key, 0, &s.hive, &key, e) < 0)
-		return -1;
-	s.key = key;
-	reg_value_init(&s.value);
-	snprintf(num, sizeof(num), "%u", value);
-	ret = reg_value_from_text(t->type, num, &s.value, e);
-	strftime(changed, sizeof(changed), "%Y-%m-%d %H:%M:%S", gmtime(&now));
-	s.changed = changed;
-	gpp_new_guid(uid);
-	s.uid = uid;
 	if (ret == 0)
 		ret = open_gpo_for(ctx, dir, 0, !dry_run, &tx, e);
 	if (ret == 0) {
-		if (gpotx_has_item(&tx, &s)) {
+		if (gpotx_has_item(&tx, sp)) {
 			out_text(ctx, "no change: GPO '%s' already has this item\n", dir);
 			json_object_object_add(ctx->result, "changed", json_object_new_boolean(0));
 		} else if (dry_run) {
-			out_text(ctx, "plan: Machine Registry.xml: %s\\%s\\%s = %s %u, action U; GPT.INI version +1\n", s.hive, s.key,
-				 s.name, reg_type_name(t->type), value);
+			out_text(ctx, "plan: Machine Registry.xml: %s\\%s\\%s = %s %u, action U; GPT.INI version +1\n", sp->hive, sp->key,
+				 sp->name, reg_type_name(t->type), value);
 			out_text(ctx, "dry run: nothing written\n");
 		} else {
-			ret = gpp_apply_set(tx.doc, &s, &tx.new_reg, e);
+			ret = gpp_apply_set(tx.doc, sp, &tx.new_reg, e);
 			if (ret == 0)
-				ret = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, s.hive, s.key, s.name,
-						 &s, e);
+				ret = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, sp->hive, sp->key, sp->name,
+						 sp, e);
 			if (ret == 0)
-				ret = gpo_write_report(ctx, &tx, &s, e);
+				ret = gpo_write_report(ctx, &tx, sp, e);
 			if (ret == 0 && t->gpo_link)
 				out_text(ctx, "link: this GPO must be linked to %s: gpotool gpo ad '%s' --domain DNS --link '%s,DC=...' "
 					 "--current-gplink ... --current-extensions ...\n", t->gpo_link, dir, t->gpo_link);
 		}
 		gpotx_close(&tx);
 	}
-	reg_value_release(&s.value);
-	free(key);
+	template_item_release(&ti);
 	return ret;
 }
 

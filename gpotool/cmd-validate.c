@@ -53,28 +53,21 @@ static int validate_hive(struct gt_ctx *ctx, const struct cmd_args *a, const str
 
 static int validate_gpo(struct gt_ctx *ctx, const struct template *t, const char *dir, uint32_t want, struct gt_error *e)
 {
-	struct gpp_setting s = { .name = t->value, .action = 'U' };
+	struct template_item ti;
 	struct gpotx tx;
-	char *key = NULL, num[16];
-	int r;
+	int r = template_item_init(&ti, t, want, e);
 
-	if (gpp_split_key(t->key, 0, &s.hive, &key, e) < 0)
-		return -1;
-	s.key = key;
-	reg_value_init(&s.value);
-	snprintf(num, sizeof(num), "%u", want);
-	r = reg_value_from_text(t->type, num, &s.value, e);
 	if (r == 0)
 		r = gpotx_open(&tx, dir, 0, 0, e);
 	if (r == 0) {
-		if (gpotx_has_item(&tx, &s))
-			out_text(ctx, "ok: GPO '%s' sets %s\\%s\\%s = %u (%s)\n", dir, s.hive, s.key, s.name, want, t->name);
+		if (gpotx_has_item(&tx, &ti.s))
+			out_text(ctx, "ok: GPO '%s' sets %s\\%s\\%s = %u (%s)\n", dir, ti.s.hive, ti.s.key, ti.s.name, want, t->name);
 		else
-			r = gt_fail(e, GT_MISMATCH, "GPO '%s' has no Update item setting %s\\%s\\%s to %u", dir, s.hive, s.key, s.name, want);
+			r = gt_fail(e, GT_MISMATCH, "GPO '%s' has no Update item setting %s\\%s\\%s to %u", dir, ti.s.hive, ti.s.key,
+				    ti.s.name, want);
 		gpotx_close(&tx);
 	}
-	reg_value_release(&s.value);
-	free(key);
+	template_item_release(&ti);
 	return r;
 }
 

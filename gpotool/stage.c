@@ -10,6 +10,7 @@
 
 #include "builds.h"
 #include "cmdutil.h"
+#include "gpotx.h"
 #include "gpo.h"
 #include "hivetx.h"
 #include "keypath.h"
@@ -324,4 +325,33 @@ int stage_expiry(struct gt_ctx *ctx, const struct template *t, uint32_t value, s
 	if (ctx->strict)
 		return gt_fail(e, GT_REFUSED, "refused (--strict): %s expired on %s", t->name, date);
 	return 0;
+}
+
+int template_item_init(struct template_item *ti, const struct template *t, uint32_t value, struct gt_error *e)
+{
+	time_t now = time(NULL);
+	char num[16];
+
+	memset(ti, 0, sizeof(*ti));
+	ti->s.name = t->value;
+	ti->s.action = 'U';
+	reg_value_init(&ti->s.value);
+	if (gpp_split_key(t->key, 0, &ti->s.hive, &ti->key, e) < 0)
+		return -1;
+	ti->s.key = ti->key;
+	snprintf(num, sizeof(num), "%u", value);
+	if (reg_value_from_text(t->type, num, &ti->s.value, e) < 0)
+		return -1;
+	strftime(ti->changed, sizeof(ti->changed), "%Y-%m-%d %H:%M:%S", gmtime(&now));
+	ti->s.changed = ti->changed;
+	gpp_new_guid(ti->uid);
+	ti->s.uid = ti->uid;
+	return 0;
+}
+
+void template_item_release(struct template_item *ti)
+{
+	reg_value_release(&ti->s.value);
+	free(ti->key);
+	memset(ti, 0, sizeof(*ti));
 }

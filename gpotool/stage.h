@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "gpp.h"
 #include "template.h"
 #include "winreg.h"
 
@@ -39,5 +40,17 @@ int stage_preflight(struct gt_ctx *ctx, const struct template *t, const struct s
 /* The expiry warning (stderr, and "expiry" in JSON); with --strict an expired template is
  * refused. Also the warning for weak bits in the value. */
 int stage_expiry(struct gt_ctx *ctx, const struct template *t, uint32_t value, struct gt_error *e);
+
+/* The GPP item a template stages into a GPO (Machine side, action U), with a fresh uid and
+ * changed time. Release with template_item_release. */
+struct template_item {
+	struct gpp_setting s;
+	char *key;
+	char changed[32];
+	char uid[39];
+};
+
+int template_item_init(struct template_item *ti, const struct template *t, uint32_t value, struct gt_error *e);
+void template_item_release(struct template_item *ti);
 
 #endif
