@@ -51,6 +51,7 @@ const char *ctx_operator(const struct gt_ctx *ctx)
 
 void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m)
 {
+	memset(m, 0, sizeof(*m));
 	m->command_line = ctx->command_line;
 	m->operator_name = ctx_operator(ctx);
 	m->ticket = ctx->ticket;

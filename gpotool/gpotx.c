@@ -1,6 +1,7 @@
 /* GPO write transactions; see gpotx.h. */
 #include "gpotx.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -119,9 +120,17 @@ static int file_mode(const struct locked_file *lf, mode_t fallback)
 	return lf->fd >= 0 ? (int)(lf->st.st_mode & 07777) : (int)fallback;
 }
 
-int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta, const struct plan *plan,
+static int remove_registry(struct gpotx *tx, struct gt_error *e)
+{
+	if (unlink(tx->reg_path) < 0)
+		return gt_fail(e, GT_FAILED, "unable to remove '%s': %s", tx->reg_path, strerror(errno));
+	return fsync_parent_dir(tx->reg_path, e);
+}
+
+int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta_in, const struct plan *plan,
 		 struct gt_error *e)
 {
+	struct journal_meta meta = *meta_in;
 	struct staged_file reg = { 0 }, gpt = { 0 };
 	struct journal_entry *j = NULL;
 	struct journal_target t[2];
@@ -146,7 +155,8 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 	}
 	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, e) < 0)
 		goto fail;
-	if (staged_write(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0 ||
+	if ((!tx->remove_reg &&
+	     staged_write(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0) ||
 	    (!tx->gpo.backup && staged_write(tx->gpo.gpt_path, gpt_bytes.buf, gpt_bytes.len,
 					     (mode_t)file_mode(&tx->version_file, 0644), &gpt, e) < 0))
 		goto fail;
@@ -156,16 +166,22 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		.before_len = tx->reg_file.len, .plan = plan };
 	t[1] = (struct journal_target){ .path = tx->gpo.gpt_path, .existed = 1, .kind = "gpt-ini", .detail = tx->gpo.guid,
 		.key_prefix = "", .before = tx->version_file.bytes, .before_len = tx->version_file.len };
-	sha256_hex(tx->new_reg.buf, tx->new_reg.len, after[0]);
+	if (tx->remove_reg)
+		after[0][0] = '\0'; /* absent, as the journal writes it */
+	else
+		sha256_hex(tx->new_reg.buf, tx->new_reg.len, after[0]);
 	sha256_hex(gpt_bytes.buf, gpt_bytes.len, after[1]);
 	t[0].after_sha256 = after[0];
 	t[0].staged = reg.tmp;
 	t[1].after_sha256 = after[1];
 	t[1].staged = gpt.tmp;
-	if (journal_begin(state_dir, meta, t, nt, &j, e) < 0)
+	meta.target_kind = "gpo";
+	meta.target_path = tx->gpo.dir;
+	meta.side = tx->user ? "User" : "Machine";
+	if (journal_begin(state_dir, &meta, t, nt, &j, e) < 0)
 		goto fail;
 	fault_point("gpo-before-renames");
-	if (staged_commit(&reg, e) < 0) {
+	if ((tx->remove_reg ? remove_registry(tx, e) : staged_commit(&reg, e)) < 0) {
 		journal_abandon(j, e->msg);
 		goto fail;
 	}

@@ -27,6 +27,7 @@ struct gpotx {
 	const char *schema;
 	struct sbuf new_reg;            /* the edited Registry.xml, once an edit is made */
 	int edited;
+	int remove_reg;                 /* the commit removes Registry.xml (a rollback to before it existed) */
 	uint32_t new_version;
 	char *journal_id;
 };

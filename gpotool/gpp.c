@@ -631,9 +631,9 @@ static void splice(const struct gpp_doc *d, size_t from, size_t to, const char *
 	sbuf_add(out, d->bytes + to, d->len - to);
 }
 
-/* Appends a new item as the root's last child: after the last child element, with the same
- * whitespace that stands before it; in an empty root, right after its start tag. */
-static int append_item(const struct gpp_doc *d, xmlNodePtr item, struct sbuf *out)
+/* Inserts an item's text as the root's last child: after the last child element, with the
+ * same whitespace that stands before it; in an empty root, right after its start tag. */
+static void append_item_text(const struct gpp_doc *d, const char *item, size_t n, struct sbuf *out)
 {
 	const struct elem_span *root = &d->spans[0];
 	const char *eol = d->crlf ? "\r\n" : "\n";
@@ -649,30 +649,38 @@ static int append_item(const struct gpp_doc *d, xmlNodePtr item, struct sbuf *ou
 		leading_space(d, last, &ws_from);
 		sbuf_add(&text, d->bytes + ws_from, d->spans[last].start - ws_from);
 		insert_at = resume_at = d->spans[last].end;
-		dump_node(d, item, &text);
+		sbuf_add(&text, item, n);
 	} else if (root->empty) {
 		/* <RegistrySettings .../>: open it up around the item */
 		insert_at = root->stag_end - 2;
 		resume_at = root->stag_end;
 		sbuf_addch(&text, '>');
-		dump_node(d, item, &text);
+		sbuf_add(&text, item, n);
 		sbuf_addf(&text, "%s</RegistrySettings>", eol);
 	} else {
 		insert_at = resume_at = root->stag_end;
-		dump_node(d, item, &text);
+		sbuf_add(&text, item, n);
 	}
 	sbuf_add(out, d->bytes, insert_at);
 	sbuf_add(out, text.buf, text.len);
 	sbuf_add(out, d->bytes + resume_at, d->len - resume_at);
 	sbuf_release(&text);
-	return 0;
+}
+
+static void append_item(const struct gpp_doc *d, xmlNodePtr item, struct sbuf *out)
+{
+	struct sbuf text;
+
+	sbuf_init(&text);
+	dump_node(d, item, &text);
+	append_item_text(d, text.buf, text.len, out);
+	sbuf_release(&text);
 }
 
 int gpp_apply_set(const struct gpp_doc *d, const struct gpp_setting *s, struct sbuf *out, struct gt_error *e)
 {
 	long i = gpp_find(d, s->hive, s->key, s->name);
 	xmlNodePtr item;
-	int ret = 0;
 
 	if (strchr("CRUD", s->action) == NULL || s->action == '\0')
 		return gt_fail(e, GT_USAGE, "action must be C, R, U or D");
@@ -680,9 +688,9 @@ int gpp_apply_set(const struct gpp_doc *d, const struct gpp_setting *s, struct s
 		item = new_item(d->doc, s, e);
 		if (!item)
 			return -1;
-		ret = append_item(d, item, out);
+		append_item(d, item, out);
 		xmlFreeNode(item);
-		return ret;
+		return 0;
 	}
 	/* rewrite a copy of the existing item: its uid, filters and unknown parts stay */
 	item = xmlDocCopyNode(d->items[i], d->doc, 1);
@@ -716,6 +724,29 @@ int gpp_apply_delete(const struct gpp_doc *d, const char *hive, const char *key,
 		return 0;
 	leading_space(d, d->item_elem[i], &from);
 	splice(d, from, d->spans[d->item_elem[i]].end, "", 0, out);
+	return 1;
+}
+
+int gpp_apply_restore(const struct gpp_doc *cur, const struct gpp_doc *model, const char *hive, const char *key,
+		      const char *name, struct sbuf *out, struct gt_error *e)
+{
+	long ci = gpp_find(cur, hive, key, name), mi = gpp_find(model, hive, key, name);
+	const struct elem_span *msp;
+
+	if (mi < 0)
+		return gpp_apply_delete(cur, hive, key, name, out, e);
+	/* the model's own bytes: uid, filters, comments and quoting exactly as they were */
+	msp = &model->spans[model->item_elem[mi]];
+	if (ci >= 0) {
+		const struct elem_span *csp = &cur->spans[cur->item_elem[ci]];
+
+		if (csp->end - csp->start == msp->end - msp->start &&
+		    memcmp(cur->bytes + csp->start, model->bytes + msp->start, csp->end - csp->start) == 0)
+			return 0;
+		splice(cur, csp->start, csp->end, (const char *)model->bytes + msp->start, msp->end - msp->start, out);
+	} else {
+		append_item_text(cur, (const char *)model->bytes + msp->start, msp->end - msp->start, out);
+	}
 	return 1;
 }
 
@@ -805,6 +836,38 @@ int gpp_verify(const struct gpp_doc *old, const uint8_t *buf, size_t len, const 
 		ret = same_other_items(old, d, in_old, in_new, e);
 	if (ret == 0 && s)
 		ret = item_matches(d, in_new, s, e);
+	gpp_free(d);
+	return ret;
+}
+
+int gpp_verify_restored(const struct gpp_doc *old, const uint8_t *buf, size_t len, const char *schema_path,
+			const char *hive, const char *key, const char *name, const struct gpp_doc *model,
+			struct gt_error *e)
+{
+	long in_old = gpp_find(old, hive, key, name), in_new, in_model = gpp_find(model, hive, key, name);
+	struct gpp_doc *d;
+	int ret;
+
+	if (gpp_load(buf, len, "the written Registry.xml", schema_path, &d, e) < 0)
+		return gt_prefix(e, "verification failed: ");
+	in_new = gpp_find(d, hive, key, name);
+	if ((in_new >= 0) != (in_model >= 0))
+		ret = gt_fail(e, GT_FAILED, "verification failed: the written Registry.xml %s the item",
+			      in_new >= 0 ? "still has" : "lacks");
+	else
+		ret = same_other_items(old, d, in_old, in_new, e);
+	if (ret == 0 && in_new >= 0) {
+		struct sbuf a, b;
+
+		sbuf_init(&a);
+		sbuf_init(&b);
+		dump_plain(model->doc, model->items[in_model], &a);
+		dump_plain(d->doc, d->items[in_new], &b);
+		if (strcmp(a.buf, b.buf) != 0)
+			ret = gt_fail(e, GT_FAILED, "verification failed: the written item differs from the one restored");
+		sbuf_release(&a);
+		sbuf_release(&b);
+	}
 	gpp_free(d);
 	return ret;
 }

@@ -68,6 +68,15 @@ int gpp_apply_set(const struct gpp_doc *doc, const struct gpp_setting *s, struct
 int gpp_apply_delete(const struct gpp_doc *doc, const char *hive, const char *key, const char *name,
 		     struct sbuf *out, struct gt_error *e);
 
+/* The new file with the item keyed by (hive, key, name) exactly as it stands in model: its
+ * bytes spliced in place of the current one (or appended), or the item removed when model
+ * lacks it. 1 changed, 0 already so (out untouched). */
+int gpp_apply_restore(const struct gpp_doc *cur, const struct gpp_doc *model, const char *hive, const char *key,
+		      const char *name, struct sbuf *out, struct gt_error *e);
+/* After a restore: as gpp_verify, with the item as model has it (or absent as there). */
+int gpp_verify_restored(const struct gpp_doc *old, const uint8_t *buf, size_t len, const char *schema_path,
+			const char *hive, const char *key, const char *name, const struct gpp_doc *model,
+			struct gt_error *e);
 /* After a write: the new bytes parse and validate, every item of old other than the one
  * keyed by (hive, key, name) is present and identical (attributes and children), and that
  * item is as s says (s NULL: absent). */

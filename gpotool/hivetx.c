@@ -639,8 +639,10 @@ static int verify_written(struct hivetx *tx, const char *path, struct gt_error *
 	return ret;
 }
 
-int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e)
+/* The temp file holds the new hive, checked: journal, rename, complete. */
+static int commit_staged(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta_in, struct gt_error *e)
 {
+	struct journal_meta meta = *meta_in;
 	struct journal_entry *j = NULL;
 	char after[SHA256_HEX_LEN + 1];
 	struct journal_target t = {
@@ -649,22 +651,19 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 		.plan = &tx->plan,
 	};
 
-	if (tx->plan.n == 0)
-		return 0;
-	if (safefile_tmp_create(&tx->file, e) < 0 ||
-	    hive_commit_to(tx->hive, tx->file.tmp_path, e) < 0 ||
-	    safefile_tmp_finish(&tx->file, e) < 0 ||
-	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
-	    sha256_file_hex(tx->file.tmp_path, after, e) < 0)
-		goto fail;
+	if (sha256_file_hex(tx->file.tmp_path, after, e) < 0)
+		return -1;
 	t.after_sha256 = after;
 	t.staged = tx->file.tmp_path;
-	if (journal_begin(state_dir, meta, &t, 1, &j, e) < 0)
-		goto fail;
+	meta.target_kind = "hive";
+	meta.target_path = tx->file.path;
+	if (journal_begin(state_dir, &meta, &t, 1, &j, e) < 0)
+		return -1;
 	fault_point("hive-before-rename");
 	if (safefile_tmp_commit(&tx->file, e) < 0) {
 		journal_abandon(j, e->msg);
-		goto fail;
+		journal_free(j);
+		return -1;
 	}
 	tx->journal_id = xstrdup(journal_id(j));
 	fault_point("hive-after-rename");
@@ -680,8 +679,42 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 	}
 	journal_free(j);
 	return 0;
+}
+
+int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e)
+{
+	if (tx->plan.n == 0)
+		return 0;
+	if (safefile_tmp_create(&tx->file, e) < 0 ||
+	    hive_commit_to(tx->hive, tx->file.tmp_path, e) < 0 ||
+	    safefile_tmp_finish(&tx->file, e) < 0 ||
+	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
+	    commit_staged(tx, state_dir, meta, e) < 0) {
+		safefile_tmp_discard(&tx->file);
+		return gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
+	}
+	return 0;
+}
+
+int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const char *state_dir,
+			const struct journal_meta *meta, struct gt_error *e)
+{
+	struct hive_header hdr;
+	struct regf_reader *r;
+	int ret;
+
+	/* what goes back must be a hive this tool would accept as a target */
+	if (hivefile_read_header(bytes, len, &hdr, e) < 0 || hivefile_check_safe(bytes, len, 0, e) < 0)
+		return gt_prefix(e, "'%s' left unchanged: the saved copy is not a sound hive: ", tx->file.path);
+	if (safefile_tmp_create(&tx->file, e) < 0 || safefile_tmp_write(&tx->file, bytes, len, e) < 0 ||
+	    safefile_tmp_finish(&tx->file, e) < 0 || verify_open(tx->file.tmp_path, &r, e) < 0)
+		goto fail;
+	ret = check_plan(&tx->plan, r, e);
+	verify_close(r);
+	if (ret < 0 || commit_staged(tx, state_dir, meta, e) < 0)
+		goto fail;
+	return 0;
 fail:
-	journal_free(j);
 	safefile_tmp_discard(&tx->file);
 	return gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
 }

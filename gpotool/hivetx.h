@@ -53,6 +53,11 @@ const char *hivetx_prefix(const struct hivetx *tx);
 /* Commits the plan; an empty plan writes nothing. On success tx->journal_id is set. */
 int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e);
 
+/* Puts bytes (a journal's copy of this hive as it was) in place of the target, through the
+ * same pipeline; tx->plan says what that changes, and libregf must find each change in them. */
+int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const char *state_dir,
+			const struct journal_meta *meta, struct gt_error *e);
+
 /* The current control set number from Select\Current: 1 found, 0 no Select, -1 invalid. */
 int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *e);
 

@@ -150,6 +150,22 @@ static struct json_object *target_json(const struct journal_target *t, const cha
 	return o;
 }
 
+static struct json_object *target_summary(const struct journal_meta *m)
+{
+	struct json_object *o;
+	char *abs;
+
+	if (!m->target_kind || !m->target_path)
+		return NULL;
+	o = json_object_new_object();
+	abs = absolute_path(m->target_path);
+	json_object_object_add(o, "kind", jstr(m->target_kind));
+	json_object_object_add(o, "path", jstr(abs));
+	json_object_object_add(o, "side", jstr(m->side));
+	free(abs);
+	return o;
+}
+
 int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
 		  struct journal_entry **out, struct gt_error *e)
 {
@@ -200,6 +216,9 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	json_object_object_add(j->doc, "operator", jstr(m->operator_name));
 	json_object_object_add(j->doc, "ticket", jstr(m->ticket));
 	json_object_object_add(j->doc, "template", jstr(m->template_name));
+	json_object_object_add(j->doc, "target", target_summary(m));
+	if (m->rollback_of)
+		json_object_object_add(j->doc, "rollback_of", jstr(m->rollback_of));
 	targets = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		char name[32];
@@ -255,11 +274,173 @@ void journal_free(struct journal_entry *j)
 	free(j);
 }
 
+/* ---- reading entries back ---- */
+
+const char *json_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v = json_object_object_get(obj, key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* new_id's shape exactly: 20251105T101112.123456Z-0a1b2c3d */
+int journal_id_valid(const char *id)
+{
+	static const char shape[] = "DDDDDDDDTDDDDDD.DDDDDDZ-XXXXXXXX";
+
+	if (strlen(id) != sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; shape[i]; i++) {
+		int ok = shape[i] == 'D' ? (id[i] >= '0' && id[i] <= '9')
+		       : shape[i] == 'X' ? (strchr("0123456789abcdef", id[i]) != NULL && id[i])
+		       : id[i] == shape[i];
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_error *e)
+{
+	struct sbuf dir;
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	*ids = NULL;
+	*n = 0;
+	sbuf_init(&dir);
+	sbuf_addf(&dir, "%s/journal", state_dir);
+	d = opendir(dir.buf);
+	if (!d) {
+		int err = errno;
+
+		sbuf_release(&dir);
+		return err == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to read '%s/journal': %s", state_dir, strerror(err));
+	}
+	while ((de = readdir(d))) {
+		if (!journal_id_valid(de->d_name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	sbuf_release(&dir);
+	if (*n)
+		qsort(*ids, *n, sizeof(**ids), cmp_str);
+	return 0;
+}
+
+/* A JSON document that is all of buf, nothing before or after it. Caller puts it. */
+struct json_object *json_parse_exact(const uint8_t *buf, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+
+	if (len > INT32_MAX || memchr(buf, '\0', len)) {
+		json_tokener_free(tok);
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
+	if (o && json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	for (size_t i = o ? json_tokener_get_parse_end(tok) : len; i < len; i++)
+		if (!strchr(" \t\r\n", buf[i])) {
+			json_object_put(o);
+			o = NULL;
+			break;
+		}
+	json_tokener_free(tok);
+	return o;
+}
+
+int journal_load(const char *state_dir, const char *id, struct journal_entry **out, struct gt_error *e)
+{
+	struct journal_entry *j;
+	struct json_object *targets;
+	struct sbuf file;
+	uint8_t *text;
+	size_t len;
+
+	*out = NULL;
+	if (!journal_id_valid(id))
+		return gt_fail(e, GT_USAGE, "'%s' is not a journal entry ID (they look like 20251105T101112.123456Z-0a1b2c3d; "
+			       "see 'gpotool journal list')", id);
+	sbuf_init(&file);
+	sbuf_addf(&file, "%s/journal/%s/entry.json", state_dir, id);
+	if (access(file.buf, F_OK) != 0) {
+		sbuf_release(&file);
+		return gt_fail(e, GT_REFUSED, "no journal entry '%s' in '%s' (see 'gpotool journal list')", id, state_dir);
+	}
+	if (read_whole_file(file.buf, 64u * 1024 * 1024, &text, &len, e) < 0) {
+		sbuf_release(&file);
+		return -1;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->id = xstrdup(id);
+	j->doc = json_parse_exact(text, len);
+	free(text);
+	*strrchr(file.buf, '/') = '\0';
+	j->dir = sbuf_detach(&file, NULL);
+	targets = json_object_object_get(j->doc, "targets");
+	if (!j->doc || !json_str(j->doc, "status") || !json_object_is_type(targets, json_type_array) ||
+	    json_object_array_length(targets) == 0 || json_object_array_length(targets) > 2) {
+		journal_free(j);
+		return gt_fail(e, GT_REFUSED, "journal entry '%s' is damaged: its entry.json is not a journal entry", id);
+	}
+	*out = j;
+	return 0;
+}
+
+struct json_object *journal_doc(const struct journal_entry *j)
+{
+	return j->doc;
+}
+
+int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
+{
+	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
+	const char *want = json_str(t, "sha256_before");
+	char name[32], sha[SHA256_HEX_LEN + 1];
+	struct sbuf path;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	snprintf(name, sizeof(name), "before-%zu.bin", i);
+	if (!t || !want || !json_str(t, "before_copy") || strcmp(json_str(t, "before_copy"), name) != 0)
+		return gt_fail(e, GT_REFUSED, "journal entry '%s' has no copy of target %zu", j->id, i + 1);
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/%s", j->dir, name);
+	ret = read_whole_file(path.buf, SAFEFILE_MAX_BYTES, buf, len, e);
+	sbuf_release(&path);
+	if (ret < 0)
+		return -1;
+	sha256_hex(*buf, *len, sha);
+	if (strcmp(sha, want) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return gt_fail(e, GT_REFUSED, "journal entry '%s': the saved copy %s does not match its recorded SHA-256 "
+			       "(the journal was changed or damaged)", j->id, name);
+	}
+	return 0;
+}
+
 /* ---- recovery ---- */
 
 static const char *target_str(struct json_object *t, const char *key)
 {
-	return json_object_get_string(json_object_object_get(t, key));
+	return json_str(t, key);
 }
 
 /* The SHA-256 of a file, or "" when it does not exist. */

@@ -16,6 +16,10 @@ struct journal_meta {
 	const char *operator_name;
 	const char *ticket;        /* may be NULL */
 	const char *template_name; /* may be NULL */
+	const char *target_kind;   /* "hive" or "gpo": what rollback opens */
+	const char *target_path;   /* the hive file, or the GPO folder */
+	const char *side;          /* a GPO's "Machine" or "User" side, else NULL */
+	const char *rollback_of;   /* the entry a rollback undoes, else NULL */
 };
 
 struct journal_target {
@@ -52,6 +56,23 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 /* Marks it failed (target untouched) with the reason, so a reader never mistakes it for a crash. */
 void journal_abandon(struct journal_entry *j, const char *reason);
 const char *journal_id(const struct journal_entry *j);
+
+/* Reading entries back (journal list/show, rollback). An ID is only ever the name
+ * journal_begin gave, so it cannot name a path outside the journal. */
+int journal_id_valid(const char *id);
+/* Every entry's ID, oldest first. *ids caller-freed (each and the array). */
+int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_error *e);
+/* Reads entry id: GT_REFUSED when there is no such entry or it is malformed. */
+int journal_load(const char *state_dir, const char *id, struct journal_entry **out, struct gt_error *e);
+/* The entry's document, owned by j. */
+struct json_object *journal_doc(const struct journal_entry *j);
+/* The copy of target i as it was before the change, checked against its recorded SHA-256
+ * (GT_REFUSED when it differs: the journal was damaged or edited). *buf caller-freed. */
+int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e);
+/* A JSON document that is exactly buf (trailing blanks allowed), or NULL. Caller puts it. */
+struct json_object *json_parse_exact(const uint8_t *buf, size_t len);
+/* A JSON string field of obj, or NULL. */
+const char *json_str(struct json_object *obj, const char *key);
 void journal_free(struct journal_entry *j);
 
 #endif

@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,4 +130,96 @@ struct json_object *plan_to_json(const struct plan *p, const char *key_prefix)
 	}
 	sbuf_release(&sb);
 	return arr;
+}
+
+static int kind_from_name(const char *s, enum change_kind *out)
+{
+	for (int k = CH_ADD_KEY; k <= CH_DELETE_VALUE; k++)
+		if (s && strcmp(s, change_kind_name((enum change_kind)k)) == 0) {
+			*out = (enum change_kind)k;
+			return 0;
+		}
+	return -1;
+}
+
+/* {"type", "hex"} back into a value; the hex is exact (even length, hex digits only). */
+static int value_from_json(struct json_object *o, const char *name, struct reg_value *v)
+{
+	const char *type = json_object_get_string(json_object_object_get(o, "type"));
+	const char *hex = json_object_get_string(json_object_object_get(o, "hex"));
+	uint64_t number;
+	size_t n;
+
+	reg_value_init(v);
+	if (!type || !hex)
+		return -1;
+	/* types without a name are written as their number, "0x1234" (reg_type_name) */
+	if (!reg_type_from_name(type, &v->type)) {
+		if (strncmp(type, "0x", 2) != 0 || parse_u64(type, UINT32_MAX, &number) < 0)
+			return -1;
+		v->type = (uint32_t)number;
+	}
+	n = strlen(hex);
+	if (n % 2 || strspn(hex, "0123456789abcdef") != n)
+		return -1;
+	v->name = xstrdup(name ? name : "");
+	v->data = xmalloc(n / 2 + 1);
+	v->len = n / 2;
+	for (size_t i = 0; i < v->len; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		v->data[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	return 0;
+}
+
+int plan_from_json(struct json_object *arr, struct plan *p, struct gt_error *e)
+{
+	plan_init(p);
+	if (!json_object_is_type(arr, json_type_array))
+		return gt_fail(e, GT_REFUSED, "its changes are not a list");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *old, *nv;
+		const char *key = json_object_get_string(json_object_object_get(o, "key"));
+		const char *name = json_object_get_string(json_object_object_get(o, "name"));
+		enum change_kind kind;
+		struct change *c;
+
+		if (!key || kind_from_name(json_object_get_string(json_object_object_get(o, "action")), &kind) < 0 ||
+		    ((kind == CH_SET_VALUE || kind == CH_DELETE_VALUE) != (name != NULL))) {
+			plan_release(p);
+			return gt_fail(e, GT_REFUSED, "change %zu is malformed", i + 1);
+		}
+		c = plan_add(p, kind, key, name);
+		old = json_object_object_get(o, "old");
+		nv = json_object_object_get(o, "new");
+		if ((old && (c->had_old = 1, value_from_json(old, name, &c->old) < 0)) ||
+		    (nv && (c->has_new = 1, value_from_json(nv, name, &c->new_value) < 0))) {
+			plan_release(p);
+			return gt_fail(e, GT_REFUSED, "change %zu has malformed data", i + 1);
+		}
+	}
+	return 0;
+}
+
+void plan_invert(const struct plan *in, struct plan *out)
+{
+	plan_init(out);
+	for (size_t i = in->n; i-- > 0;) {
+		const struct change *c = &in->v[i];
+		enum change_kind kind = c->kind;
+		struct change *d;
+
+		if (kind == CH_ADD_KEY)
+			kind = CH_DELETE_KEY;
+		else if (kind == CH_DELETE_KEY)
+			kind = CH_ADD_KEY;
+		else
+			kind = c->had_old ? CH_SET_VALUE : CH_DELETE_VALUE;
+		d = plan_add(out, kind, c->key, c->name);
+		if ((d->had_old = c->has_new))
+			reg_value_copy(&d->old, &c->new_value);
+		if ((d->has_new = c->had_old))
+			reg_value_copy(&d->new_value, &c->old);
+	}
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "regvalue.h"
+#include "error.h"
 #include "sbuf.h"
 
 enum change_kind { CH_ADD_KEY, CH_DELETE_KEY, CH_SET_VALUE, CH_DELETE_VALUE };
@@ -39,6 +40,14 @@ struct json_object;
 struct json_object *plan_to_json(const struct plan *p, const char *key_prefix);
 /* {"type": "REG_DWORD", "hex": "01000000", "text": "REG_DWORD 1 (0x00000001)"}; caller owns it. */
 struct json_object *reg_value_to_json(const struct reg_value *v);
+
+/* Reads back what plan_to_json wrote (a journal's changes); GT_REFUSED when malformed.
+ * p released by the caller, also on error. */
+int plan_from_json(struct json_object *arr, struct plan *p, struct gt_error *e);
+/* The changes that undo in, last first: each value back to its old type and data (or
+ * deleted where it was absent), created keys deleted, deleted keys created. out released
+ * by the caller. */
+void plan_invert(const struct plan *in, struct plan *out);
 
 /* "HKLM\SYSTEM" + "\" + key (+ "\" + name) as shown to the user. */
 void display_path(const char *prefix, const char *key, const char *name, struct sbuf *out);

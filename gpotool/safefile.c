@@ -35,6 +35,23 @@ static int read_fd(int fd, size_t size, uint8_t **buf, size_t *len)
 	return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 static int lock_fd(int fd, const char *path, struct gt_error *e)
 {
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -156,6 +173,23 @@ int safefile_tmp_create(struct locked_file *lf, struct gt_error *e)
 	return 0;
 }
 
+int safefile_tmp_write(struct locked_file *lf, const void *buf, size_t len, struct gt_error *e)
+{
+	int fd = open(lf->tmp_path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return gt_fail(e, GT_FAILED, "unable to open '%s': %s", lf->tmp_path, strerror(errno));
+	if (write_all(fd, buf, len) < 0) {
+		int err = errno;
+
+		close(fd);
+		return gt_fail(e, GT_FAILED, "unable to write '%s': %s", lf->tmp_path, strerror(err));
+	}
+	if (close(fd) < 0)
+		return gt_fail(e, GT_FAILED, "unable to write '%s': %s", lf->tmp_path, strerror(errno));
+	return 0;
+}
+
 int safefile_tmp_finish(struct locked_file *lf, struct gt_error *e)
 {
 	int fd = open(lf->tmp_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -220,23 +254,6 @@ int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len, st
 		ret = gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(errno));
 	close(fd);
 	return ret;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Temp file beside path, written and fsynced; then publish() puts it in place. */

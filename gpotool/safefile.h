@@ -30,6 +30,8 @@ void safefile_close(struct locked_file *lf);
 
 /* Reserves a temp file name in the target's directory (".NAME.gpotool-XXXXXX"). */
 int safefile_tmp_create(struct locked_file *lf, struct gt_error *e);
+/* Fills the temp file with buf. */
+int safefile_tmp_write(struct locked_file *lf, const void *buf, size_t len, struct gt_error *e);
 /* Gives the temp file the original's mode and owner, and fsyncs it. */
 int safefile_tmp_finish(struct locked_file *lf, struct gt_error *e);
 /* Renames the temp file over the target and fsyncs the directory. */
