@@ -44,5 +44,6 @@ const struct cmd_entry cmd_gpo_delete_entry = {
 	.options = { "user", NULL },
 	.min_args = 3,
 	.max_args = 3,
+	.audited = 1,
 	.exec = exec_gpo_delete,
 };

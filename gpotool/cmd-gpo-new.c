@@ -69,5 +69,6 @@ const struct cmd_entry cmd_gpo_new_entry = {
 	.options = { "name=", "guid=", NULL },
 	.min_args = 1,
 	.max_args = 1,
+	.audited = 1,
 	.exec = exec_gpo_new,
 };

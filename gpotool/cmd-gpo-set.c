@@ -84,5 +84,6 @@ const struct cmd_entry cmd_gpo_set_entry = {
 	.options = { "action=", "user", "filter-group=", "filter-sid=", "filter-computer=", "filter-ou=", NULL },
 	.min_args = 5,
 	.max_args = 5,
+	.audited = 1,
 	.exec = exec_gpo_set,
 };

@@ -39,5 +39,6 @@ const struct cmd_entry cmd_hive_delete_entry = {
 	.options = { "kind=", NULL },
 	.min_args = 2,
 	.max_args = 3,
+	.audited = 1,
 	.exec = exec_hive_delete,
 };

@@ -86,5 +86,6 @@ const struct cmd_entry cmd_hive_import_entry = {
 	.options = { "kind=", NULL },
 	.min_args = 2,
 	.max_args = 2,
+	.audited = 1,
 	.exec = exec_hive_import,
 };

@@ -35,5 +35,6 @@ const struct cmd_entry cmd_hive_new_entry = {
 	.options = { "kind=", NULL },
 	.min_args = 1,
 	.max_args = 1,
+	.audited = 1,
 	.exec = exec_hive_new,
 };

@@ -42,5 +42,6 @@ const struct cmd_entry cmd_hive_set_entry = {
 	.options = { "kind=", NULL },
 	.min_args = 5,
 	.max_args = 5,
+	.audited = 1,
 	.exec = exec_hive_set,
 };

@@ -138,5 +138,6 @@ const struct cmd_entry cmd_stage_entry = {
 	.options = { "hive=", "image=", "gpo=", "value=", "dry-run", "force", NULL },
 	.min_args = 1,
 	.max_args = 1,
+	.audited = 1,
 	.exec = exec_stage,
 };

@@ -23,6 +23,10 @@ struct gt_ctx {
 	int template_warnings;       /* the template already warned: skip the generic value advisories */
 	int defer_journal_line;      /* the command prints "journal: ID" itself, last */
 	char *journal_id;            /* the last write's journal entry, owned */
+	char *target;                /* the hive or GPO the command opened to write, for the audit record; owned */
+	const char *rollback_of;     /* the journal entry a rollback undoes */
+	const char *audit_copy;      /* --audit-log FILE: every record appended there too */
+	int use_syslog;              /* --syslog: and sent to syslog */
 	struct json_object *result;  /* commands add their fields; main prints it */
 };
 
@@ -40,6 +44,7 @@ struct cmd_entry {
 	const char *summary;
 	const char *const options[CMD_MAX_OPTIONS + 1]; /* "kind=" takes a value, "utf8" is a flag */
 	int min_args, max_args;
+	int audited;                      /* writes: one audit record per run, refused or not */
 	/* Returns GT_OK or GT_MISMATCH, or -1 with e set. */
 	int (*exec)(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e);
 };
@@ -68,5 +73,10 @@ extern const struct cmd_entry cmd_gpo_ad_entry;
 extern const struct cmd_entry cmd_templates_entry;
 extern const struct cmd_entry cmd_stage_entry;
 extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_journal_list_entry;
+extern const struct cmd_entry cmd_journal_show_entry;
+extern const struct cmd_entry cmd_rollback_entry;
+extern const struct cmd_entry cmd_audit_show_entry;
+extern const struct cmd_entry cmd_audit_verify_entry;
 
 #endif

@@ -56,6 +56,37 @@ void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m)
 	m->operator_name = ctx_operator(ctx);
 	m->ticket = ctx->ticket;
 	m->template_name = ctx->template_name;
+	m->rollback_of = ctx->rollback_of;
+}
+
+int parse_utc_day(const char *text, long long *out)
+{
+	struct tm tm = { 0 };
+	char tail;
+
+	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tail) != 3 ||
+	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970)
+		return -1;
+	{
+		struct tm back;
+		int want_mday = tm.tm_mday, want_mon = tm.tm_mon - 1;
+		time_t t;
+
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		t = timegm(&tm); /* normalises tm in place: compare with the day asked for */
+		/* 2025-02-30 normalises to March 2: a day that does not exist is refused */
+		if (!gmtime_r(&t, &back) || back.tm_mday != want_mday || back.tm_mon != want_mon)
+			return -1;
+		*out = (long long)t;
+	}
+	return 0;
+}
+
+void ctx_set_target(struct gt_ctx *ctx, const char *path)
+{
+	free(ctx->target);
+	ctx->target = xstrdup(path);
 }
 
 void out_text(const struct gt_ctx *ctx, const char *fmt, ...)
@@ -98,17 +129,18 @@ static int recover(const struct gt_ctx *ctx, const char *const *paths, size_t n,
 	return r;
 }
 
-int open_hive_for(const struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
-		  int write, struct hivetx *tx, struct gt_error *e)
+int open_hive_path(struct gt_ctx *ctx, const char *path, const char *kind, int write, struct hivetx *tx, struct gt_error *e)
 {
-	if (hivetx_open(tx, path, write, cmd_opt(entry, a, "kind"), e) < 0)
+	if (write)
+		ctx_set_target(ctx, path);
+	if (hivetx_open(tx, path, write, kind, e) < 0)
 		return -1;
 	if (write) {
 		int r = recover(ctx, (const char *const[]){ path }, 1, e);
 
 		if (r != 0) {
 			hivetx_close(tx);
-			if (r < 0 || hivetx_open(tx, path, write, cmd_opt(entry, a, "kind"), e) < 0)
+			if (r < 0 || hivetx_open(tx, path, write, kind, e) < 0)
 				return -1;
 		}
 	}
@@ -116,6 +148,12 @@ int open_hive_for(const struct gt_ctx *ctx, const struct cmd_entry *entry, const
 		out_warn("'%s' is dirty (sequence numbers %u != %u): its .LOG1/.LOG2 files hold newer data, so what is read here may be stale",
 			 path, tx->hdr.seq1, tx->hdr.seq2);
 	return 0;
+}
+
+int open_hive_for(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
+		  int write, struct hivetx *tx, struct gt_error *e)
+{
+	return open_hive_path(ctx, path, cmd_opt(entry, a, "kind"), write, tx, e);
 }
 
 int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
@@ -164,10 +202,12 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 	return GT_OK;
 }
 
-int open_gpo_for(const struct gt_ctx *ctx, const char *dir, int user, int write, struct gpotx *tx, struct gt_error *e)
+int open_gpo_for(struct gt_ctx *ctx, const char *dir, int user, int write, struct gpotx *tx, struct gt_error *e)
 {
 	int r;
 
+	if (write)
+		ctx_set_target(ctx, dir);
 	if (gpotx_open(tx, dir, user, write, e) < 0)
 		return -1;
 	if (!write || tx->gpo.backup)
@@ -181,7 +221,7 @@ int open_gpo_for(const struct gt_ctx *ctx, const char *dir, int user, int write,
 
 /* The value an existing GPP item carries, as registry data (MULTI_SZ parts come from the
  * blank-joined value attribute, so a part with a blank in it is split: shown, not restored). */
-static void item_value(const struct gpp_item *it, struct reg_value *v)
+void gpp_item_value(const struct gpp_item *it, struct reg_value *v)
 {
 	struct gt_error ignored = { 0 };
 	uint32_t type = RT_NONE;
@@ -227,7 +267,7 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 		gpp_item_get(tx->doc, (size_t)old, &it);
 		c->had_old = 1;
 		c->old.name = xstrdup(s->name);
-		item_value(&it, &c->old);
+		gpp_item_value(&it, &c->old);
 		gpp_item_release(&it);
 	}
 	if (s->action) {
@@ -246,8 +286,9 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 		json_object_object_add(ctx->result, "advisories", jwarn);
 		sbuf_reset(&line);
 		change_describe(c, "", &line);
-		out_text(ctx, "%s Registry.xml: %s%s%c\n", tx->user ? "User" : "Machine", line.buf,
-			 s->action ? ", action " : "", s->action ? s->action : ' ');
+		if (s->action)
+			sbuf_addf(&line, ", action %c", s->action);
+		out_text(ctx, "%s Registry.xml: %s\n", tx->user ? "User" : "Machine", line.buf);
 		json_object_object_add(ctx->result, "target", json_object_new_string(tx->reg_path));
 		json_object_object_add(ctx->result, "changed", json_object_new_boolean(1));
 		json_object_object_add(ctx->result, "changes", plan_to_json(&plan, ""));
@@ -274,4 +315,97 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 	sbuf_release(&line);
 	plan_release(&plan);
 	return ret;
+}
+
+/* ---- the audit record of a command that writes ---- */
+
+static const char *result_word(const struct gt_ctx *ctx, int code)
+{
+	struct json_object *changed = json_object_object_get(ctx->result, "changed");
+
+	switch (code) {
+	case GT_OK:
+		if (json_object_get_boolean(json_object_object_get(ctx->result, "dry_run")))
+			return "dry run";
+		return changed && !json_object_get_boolean(changed) ? "no change" : "changed";
+	case GT_MISMATCH: return "not as expected";
+	case GT_USAGE: return "usage error";
+	case GT_REFUSED: return "refused";
+	default: return "failed";
+	}
+}
+
+static void copy_field(struct json_object *to, const char *name, struct json_object *from, const char *from_name)
+{
+	struct json_object *v = json_object_object_get(from, from_name);
+
+	json_object_object_add(to, name, v ? json_object_get(v) : NULL);
+}
+
+/* Each file the write replaced, with its SHA-256 before and after, from the journal entry. */
+static struct json_object *files_from_journal(const struct gt_ctx *ctx)
+{
+	struct json_object *files = json_object_new_array(), *targets;
+	struct gt_error ignored = { 0 };
+	struct journal_entry *j;
+
+	if (!ctx->journal_id || journal_load(ctx_state_dir(ctx), ctx->journal_id, &j, &ignored) < 0)
+		return files;
+	targets = json_object_object_get(journal_doc(j), "targets");
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i), *f = json_object_new_object();
+
+		copy_field(f, "path", t, "path");
+		copy_field(f, "sha256_before", t, "sha256_before");
+		copy_field(f, "sha256_after", t, "sha256_after");
+		json_object_array_add(files, f);
+	}
+	journal_free(j);
+	return files;
+}
+
+static void utc_now(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, int code, const struct gt_error *err)
+{
+	struct json_object *r = json_object_new_object();
+	struct passwd *pw = getpwuid(getuid());
+	char host[256] = "", now[32], day[16];
+	time_t as_of = (time_t)ctx->as_of;
+	struct tm tm;
+
+	utc_now(now, sizeof(now));
+	gmtime_r(&as_of, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	gethostname(host, sizeof(host) - 1);
+	json_object_object_add(r, "time", json_object_new_string(now));
+	json_object_object_add(r, "operator", json_object_new_string(ctx_operator(ctx)));
+	json_object_object_add(r, "uid", json_object_new_int((int)getuid()));
+	json_object_object_add(r, "user", pw ? json_object_new_string(pw->pw_name) : NULL);
+	json_object_object_add(r, "host", json_object_new_string(host));
+	json_object_object_add(r, "ticket", ctx->ticket ? json_object_new_string(ctx->ticket) : NULL);
+	json_object_object_add(r, "command", json_object_new_string(command));
+	json_object_object_add(r, "command_line", json_object_new_string(ctx->command_line));
+	if (ctx->target)
+		json_object_object_add(r, "target", json_object_new_string(ctx->target));
+	else
+		copy_field(r, "target", ctx->result, "target");
+	copy_field(r, "template", ctx->result, "template");
+	json_object_object_add(r, "as_of", json_object_new_string(day));
+	copy_field(r, "expiry", ctx->result, "expiry");
+	json_object_object_add(r, "result", json_object_new_string(result_word(ctx, code)));
+	json_object_object_add(r, "exit", json_object_new_int(code));
+	json_object_object_add(r, "error", err->code != GT_OK ? json_object_new_string(err->msg) : NULL);
+	json_object_object_add(r, "journal", ctx->journal_id ? json_object_new_string(ctx->journal_id) : NULL);
+	json_object_object_add(r, "rollback_of", ctx->rollback_of ? json_object_new_string(ctx->rollback_of) : NULL);
+	json_object_object_add(r, "files", files_from_journal(ctx));
+	copy_field(r, "changes", ctx->result, "changes");
+	return r;
 }

@@ -13,6 +13,10 @@
 const char *ctx_state_dir(const struct gt_ctx *ctx);
 /* --operator, else SUDO_USER, else the user name. Static storage. */
 const char *ctx_operator(const struct gt_ctx *ctx);
+/* "YYYY-MM-DD" (a day that exists) as UTC midnight; -1 otherwise. */
+int parse_utc_day(const char *text, long long *out);
+/* Remembers the target a command is about to write (the audit record names it). */
+void ctx_set_target(struct gt_ctx *ctx, const char *path);
 void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m);
 
 /* Prints to stdout unless --json. */
@@ -22,17 +26,28 @@ void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Opens a hive for a hive command, with --kind from the command's options. A writer first
  * finishes or rolls back what an interrupted gpotool left pending on it (journal_recover). */
-int open_hive_for(const struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
+int open_hive_for(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
 		  int write, struct hivetx *tx, struct gt_error *e);
+/* The same with the hive kind given directly (NULL: detected). */
+int open_hive_path(struct gt_ctx *ctx, const char *path, const char *kind, int write, struct hivetx *tx, struct gt_error *e);
 /* The same for a GPO (one side of it). */
-int open_gpo_for(const struct gt_ctx *ctx, const char *dir, int user, int write, struct gpotx *tx, struct gt_error *e);
+int open_gpo_for(struct gt_ctx *ctx, const char *dir, int user, int write, struct gpotx *tx, struct gt_error *e);
 /* Commits tx and reports: each change, or "no change", and the journal ID. */
 int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e);
 
 struct gpotx;
 struct gpp_setting;
+struct gpp_item;
+struct reg_value;
+/* The value an existing GPP item carries, as registry data (REG_NONE text when it does not
+ * parse as its type). v released by the caller. */
+void gpp_item_value(const struct gpp_item *it, struct reg_value *v);
 /* Commits a GPO edit made in tx (s: the item set, or with action 0 the item removed) and
  * reports it: the item before and after, the version bump, the AD follow-up, the journal. */
 int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_setting *s, struct gt_error *e);
+
+/* The audit record of a writing command that ended with code (and err, when it failed):
+ * who, where, when, under which ticket, what it did to which files. Caller puts it. */
+struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, int code, const struct gt_error *err);
 
 #endif

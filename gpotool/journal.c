@@ -108,22 +108,6 @@ static struct json_object *jstr(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-/* Journal paths are absolute, so recovery can match them whatever the caller's cwd. */
-static char *absolute_path(const char *path)
-{
-	char *dup = xstrdup(path), *dup2 = xstrdup(path), dir[PATH_MAX];
-	struct sbuf sb;
-
-	sbuf_init(&sb);
-	if (realpath(dirname(dup), dir))
-		sbuf_addf(&sb, "%s/%s", dir, basename(dup2));
-	else
-		sbuf_addstr(&sb, path);
-	free(dup);
-	free(dup2);
-	return sbuf_detach(&sb, NULL);
-}
-
 static struct json_object *target_json(const struct journal_target *t, const char *before_name)
 {
 	struct json_object *o = json_object_new_object();
@@ -437,6 +421,34 @@ int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, 
 }
 
 /* ---- recovery ---- */
+
+static int file_sha(const char *path, char out[SHA256_HEX_LEN + 1]);
+
+enum target_state journal_target_state(struct json_object *t, char cur[SHA256_HEX_LEN + 1])
+{
+	const char *path = json_str(t, "path"), *after = json_str(t, "sha256_after"), *before = json_str(t, "sha256_before");
+	int existed = json_object_get_boolean(json_object_object_get(t, "existed"));
+
+	cur[0] = '\0';
+	if (!path || file_sha(path, cur) < 0)
+		return TARGET_CHANGED_SINCE;
+	if (after && strcmp(cur, after) == 0)
+		return TARGET_AS_LEFT;
+	if (before && existed ? strcmp(cur, before) == 0 : !cur[0])
+		return TARGET_AS_BEFORE;
+	return cur[0] ? TARGET_CHANGED_SINCE : TARGET_ABSENT;
+}
+
+const char *target_state_text(enum target_state s)
+{
+	switch (s) {
+	case TARGET_AS_LEFT: return "as this change left it";
+	case TARGET_AS_BEFORE: return "as it was before this change";
+	case TARGET_CHANGED_SINCE: return "changed since";
+	case TARGET_ABSENT: return "absent";
+	}
+	return "?";
+}
 
 static const char *target_str(struct json_object *t, const char *key)
 {

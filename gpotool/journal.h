@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "error.h"
 #include "plan.h"
 #include "sbuf.h"
@@ -69,6 +70,12 @@ struct json_object *journal_doc(const struct journal_entry *j);
 /* The copy of target i as it was before the change, checked against its recorded SHA-256
  * (GT_REFUSED when it differs: the journal was damaged or edited). *buf caller-freed. */
 int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e);
+/* Where a recorded target stands now, against the entry's hashes. cur gets its SHA-256
+ * ("" when absent). */
+enum target_state { TARGET_AS_LEFT, TARGET_AS_BEFORE, TARGET_CHANGED_SINCE, TARGET_ABSENT };
+enum target_state journal_target_state(struct json_object *target, char cur[SHA256_HEX_LEN + 1]);
+const char *target_state_text(enum target_state s);
+
 /* A JSON document that is exactly buf (trailing blanks allowed), or NULL. Caller puts it. */
 struct json_object *json_parse_exact(const uint8_t *buf, size_t len);
 /* A JSON string field of obj, or NULL. */

@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
+#include "audit.h"
 #include "cmd.h"
+#include "cmdutil.h"
 #include "error.h"
+#include "journal.h"
 #include "sbuf.h"
 
 #define GPOTOOL_VERSION "0.1.0"
@@ -40,30 +44,6 @@ static char *quote_command_line(int argc, char **argv)
 	return sbuf_detach(&sb, NULL);
 }
 
-static int parse_day(const char *text, long long *out)
-{
-	struct tm tm = { 0 };
-	char tail;
-
-	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tail) != 3 ||
-	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970)
-		return -1;
-	{
-		struct tm back;
-		int want_mday = tm.tm_mday, want_mon = tm.tm_mon - 1;
-		time_t t;
-
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		t = timegm(&tm); /* normalises tm in place: compare with the day asked for */
-		/* 2025-02-30 normalises to March 2: a day that does not exist is refused */
-		if (!gmtime_r(&t, &back) || back.tm_mday != want_mday || back.tm_mon != want_mon)
-			return -1;
-		*out = (long long)t;
-	}
-	return 0;
-}
-
 /* Today as UTC midnight: the default --as-of. */
 static long long today(void)
 {
@@ -75,7 +55,7 @@ static long long today(void)
 /* Global options come before the command: --state-dir DIR, --json, --operator, --ticket. */
 static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, struct gt_error *e)
 {
-	static const char *const with_value[] = { "--state-dir", "--operator", "--ticket", "--as-of", NULL };
+	static const char *const with_value[] = { "--state-dir", "--operator", "--ticket", "--as-of", "--audit-log", NULL };
 	int i = 1;
 
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -89,6 +69,10 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 		}
 		if (strcmp(arg, "--strict") == 0) {
 			ctx->strict = 1;
+			continue;
+		}
+		if (strcmp(arg, "--syslog") == 0) {
+			ctx->use_syslog = 1;
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0)
@@ -106,7 +90,9 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 				ctx->operator_name = value;
 			else if (k == 2)
 				ctx->ticket = value;
-			else if (parse_day(value, &ctx->as_of) < 0)
+			else if (k == 4)
+				ctx->audit_copy = value;
+			else if (parse_utc_day(value, &ctx->as_of) < 0)
 				return gt_fail(e, GT_USAGE, "--as-of takes a date YYYY-MM-DD, not '%s'", value);
 		}
 		if (!known)
@@ -134,7 +120,59 @@ static int report(struct gt_ctx *ctx, int code, const struct gt_error *e)
 	return code;
 }
 
-static int run(struct gt_ctx *ctx, int argc, char **argv, struct gt_error *e)
+/* Where a writing command's audit record goes: STATE/audit.log, --audit-log FILE, syslog. */
+struct audit_sinks {
+	struct audit_log log, copy;
+};
+
+/* Opened before the command runs: a trail that cannot be written stops it before any change. */
+static int audit_sinks_open(const struct gt_ctx *ctx, struct audit_sinks *s, struct gt_error *e)
+{
+	const char *state = ctx_state_dir(ctx);
+	struct sbuf path;
+	int ret;
+
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/audit.log", state);
+	ret = state_dir_prepare(state, e) < 0 || audit_open(path.buf, &s->log, e) < 0 ? -1 : 0;
+	if (ret == 0 && ctx->audit_copy && audit_open(ctx->audit_copy, &s->copy, e) < 0)
+		ret = -1;
+	sbuf_release(&path);
+	if (ret < 0)
+		gt_prefix(e, "nothing changed: ");
+	return ret;
+}
+
+static void audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const char *command, int code,
+			      const struct gt_error *err)
+{
+	struct json_object *rec = audit_record(ctx, command, code, err);
+	struct gt_error e = { 0 };
+	char *line = NULL;
+
+	if (audit_append(&s->log, rec, &line, &e) == 0 && s->copy.fd >= 0)
+		audit_append_copy(&s->copy, line, &e);
+	if (line && ctx->use_syslog) {
+		openlog("gpotool", LOG_PID, LOG_AUTHPRIV);
+		syslog(LOG_NOTICE, "%s", line);
+		closelog();
+	}
+	if (e.code != GT_OK) {
+		out_warn("the audit record was not written: %s", e.msg);
+		json_object_object_add(ctx->result, "audit_error", json_object_new_string(e.msg));
+	}
+	json_object_put(rec);
+	free(line);
+}
+
+static void audit_sinks_close(struct audit_sinks *s)
+{
+	audit_close(&s->log);
+	audit_close(&s->copy);
+}
+
+static int run(struct gt_ctx *ctx, int argc, char **argv, const struct cmd_entry **ran, struct audit_sinks *sinks,
+	       struct gt_error *e)
 {
 	const struct cmd_entry *entry;
 	struct cmd_args args;
@@ -154,6 +192,11 @@ static int run(struct gt_ctx *ctx, int argc, char **argv, struct gt_error *e)
 	if (!entry)
 		return gt_fail(e, GT_USAGE, "unknown command '%s%s%s' (see 'gpotool --help')", argv[first],
 			       first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
+	if (entry->audited) {
+		if (audit_sinks_open(ctx, sinks, e) < 0)
+			return -1;
+		*ran = entry;
+	}
 	if (cmd_parse(entry, argc - first - used, argv + first + used, &args, e) < 0)
 		return -1;
 	json_object_object_add(ctx->result, "command", json_object_new_string(entry->name));
@@ -163,6 +206,8 @@ static int run(struct gt_ctx *ctx, int argc, char **argv, struct gt_error *e)
 
 int main(int argc, char **argv)
 {
+	struct audit_sinks sinks = { .log.fd = -1, .copy.fd = -1 };
+	const struct cmd_entry *audited = NULL;
 	struct gt_ctx ctx = { 0 };
 	struct gt_error e = { 0 };
 	char **args = xcalloc((size_t)argc + 1, sizeof(*args));
@@ -174,13 +219,17 @@ int main(int argc, char **argv)
 	ctx.command_line = quote_command_line(argc, argv);
 	ctx.result = json_object_new_object();
 	ctx.as_of = today();
-	code = run(&ctx, argc, args, &e);
+	code = run(&ctx, argc, args, &audited, &sinks, &e);
 	if (code < 0)
 		code = e.code != GT_OK ? e.code : GT_FAILED;
+	if (audited)
+		audit_sinks_write(&ctx, &sinks, audited->name, code, &e);
+	audit_sinks_close(&sinks);
 	code = report(&ctx, code, &e);
 	json_object_put(ctx.result);
 	free(ctx.command_line);
 	free(ctx.journal_id);
+	free(ctx.target);
 	free(args);
 	return code;
 }

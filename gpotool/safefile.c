@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,4 +348,19 @@ void staged_discard(struct staged_file *sf)
 	free(sf->tmp);
 	free(sf->path);
 	sf->tmp = sf->path = NULL;
+}
+
+char *absolute_path(const char *path)
+{
+	char *dup = xstrdup(path), *dup2 = xstrdup(path), dir[PATH_MAX];
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	if (realpath(dirname(dup), dir))
+		sbuf_addf(&sb, "%s/%s", dir, basename(dup2));
+	else
+		sbuf_addstr(&sb, path);
+	free(dup);
+	free(dup2);
+	return sbuf_detach(&sb, NULL);
 }

@@ -56,6 +56,10 @@ int staged_write(const char *path, const void *buf, size_t len, mode_t mode, str
 int staged_commit(struct staged_file *sf, struct gt_error *e);
 void staged_discard(struct staged_file *sf);
 
+/* path with its directory resolved (realpath), so journal paths match whatever the caller's
+ * cwd; path itself when the directory cannot be resolved. Caller frees. */
+char *absolute_path(const char *path);
+
 /* fsync the directory holding path, so that a rename in it is durable. */
 int fsync_parent_dir(const char *path, struct gt_error *e);
 

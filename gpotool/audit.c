@@ -1,0 +1,309 @@
+/* The hash-chained audit log; see audit.h. */
+#include "audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "safefile.h"
+
+#define HASH_SUFFIX_LEN (sizeof(",\"hash\":\"\"}") - 1 + SHA256_HEX_LEN)
+
+int audit_open(const char *path, struct audit_log *log, struct gt_error *e)
+{
+	struct stat st;
+
+	log->path = NULL;
+	log->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (log->fd < 0) {
+		if (errno == ELOOP)
+			return gt_fail(e, GT_REFUSED, "audit log '%s' is a symbolic link", path);
+		return gt_fail(e, GT_FAILED, "unable to open the audit log '%s': %s", path, strerror(errno));
+	}
+	if (fstat(log->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(log->fd);
+		log->fd = -1;
+		return gt_fail(e, GT_REFUSED, "audit log '%s' is not a regular file", path);
+	}
+	fcntl(log->fd, F_SETFL, fcntl(log->fd, F_GETFL) & ~O_NONBLOCK);
+	log->path = xstrdup(path);
+	return 0;
+}
+
+void audit_close(struct audit_log *log)
+{
+	if (log->fd >= 0)
+		close(log->fd);
+	free(log->path);
+	log->path = NULL;
+	log->fd = -1;
+}
+
+int audit_line_split(const char *line, size_t len, struct sbuf *covered, char hash[SHA256_HEX_LEN + 1])
+{
+	const char *tail;
+
+	if (len < HASH_SUFFIX_LEN + 1)
+		return -1;
+	tail = line + len - HASH_SUFFIX_LEN;
+	if (strncmp(tail, ",\"hash\":\"", 9) != 0 || strcmp(tail + 9 + SHA256_HEX_LEN, "\"}") != 0 ||
+	    strspn(tail + 9, "0123456789abcdef") < SHA256_HEX_LEN)
+		return -1;
+	memcpy(hash, tail + 9, SHA256_HEX_LEN);
+	hash[SHA256_HEX_LEN] = '\0';
+	sbuf_add(covered, line, (size_t)(tail - line));
+	sbuf_addch(covered, '}');
+	return 0;
+}
+
+/* The last line of the log (without its newline), read backwards in growing chunks so an
+ * append costs the same on a log of ten records or a million. *ends_nl: the file ends in a
+ * newline (else a torn last write: the next record must start on a line of its own). */
+static int last_line(int fd, struct sbuf *out, int *ends_nl, struct gt_error *e)
+{
+	struct stat st;
+	off_t size, want = 64 * 1024;
+
+	*ends_nl = 1;
+	if (fstat(fd, &st) < 0)
+		return gt_fail(e, GT_FAILED, "unable to stat the audit log: %s", strerror(errno));
+	size = st.st_size;
+	while (size > 0) {
+		off_t from = size > want ? size - want : 0;
+		size_t n = (size_t)(size - from), start;
+		char *buf = xmalloc(n);
+
+		if (pread(fd, buf, n, from) != (ssize_t)n) {
+			free(buf);
+			return gt_fail(e, GT_FAILED, "unable to read the audit log: %s", strerror(errno));
+		}
+		*ends_nl = buf[n - 1] == '\n';
+		start = n - (*ends_nl ? 1 : 0);
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		if (start > 0 || from == 0) {
+			sbuf_add(out, buf + start, n - start - (*ends_nl ? 1 : 0));
+			free(buf);
+			return 0;
+		}
+		free(buf);
+		if (want >= (off_t)AUDIT_MAX_LINE * 2)
+			return gt_fail(e, GT_REFUSED, "the audit log's last line is longer than %u bytes", AUDIT_MAX_LINE);
+		want *= 2;
+	}
+	return 0;
+}
+
+/* The seq and hash the next record follows: the genesis for an empty log. A last line that
+ * is not a record (torn or edited) is chained to by the hash of its bytes; verify names it. */
+static void chain_head(const struct sbuf *last, unsigned long long *seq, char prev[SHA256_HEX_LEN + 1])
+{
+	struct sbuf covered;
+	struct json_object *o;
+
+	*seq = 0;
+	strcpy(prev, AUDIT_GENESIS);
+	if (last->len == 0)
+		return;
+	sbuf_init(&covered);
+	if (audit_line_split(last->buf, last->len, &covered, prev) < 0)
+		sha256_hex(last->buf, last->len, prev);
+	o = json_parse_exact((const uint8_t *)last->buf, last->len);
+	*seq = (unsigned long long)json_object_get_int64(json_object_object_get(o, "seq"));
+	json_object_put(o);
+	sbuf_release(&covered);
+}
+
+static int write_locked(struct audit_log *log, const char *text, size_t len, int separate, struct gt_error *e)
+{
+	struct sbuf buf;
+	ssize_t w;
+
+	sbuf_init(&buf);
+	if (separate)
+		sbuf_addch(&buf, '\n');
+	sbuf_add(&buf, text, len);
+	sbuf_addch(&buf, '\n');
+	/* one write on an O_APPEND descriptor: the record lands whole and after every other */
+	w = write(log->fd, buf.buf, buf.len);
+	if (w != (ssize_t)buf.len) {
+		int err = w < 0 ? errno : ENOSPC;
+
+		/* a short write leaves a torn line; cut it off so the log stays a chain */
+		if (w > 0) {
+			struct stat st;
+
+			if (fstat(log->fd, &st) == 0 && ftruncate(log->fd, st.st_size - w) < 0)
+				err = errno;
+		}
+		sbuf_release(&buf);
+		return gt_fail(e, GT_FAILED, "unable to write to the audit log '%s': %s", log->path, strerror(err));
+	}
+	sbuf_release(&buf);
+	if (fsync(log->fd) < 0)
+		return gt_fail(e, GT_FAILED, "unable to fsync the audit log '%s': %s", log->path, strerror(errno));
+	return 0;
+}
+
+static int lock_log(struct audit_log *log, struct gt_error *e)
+{
+	/* appends are short: waiting for another gpotool's append is right, never failing */
+	while (flock(log->fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return gt_fail(e, GT_FAILED, "unable to lock the audit log '%s': %s", log->path, strerror(errno));
+	return 0;
+}
+
+int audit_append(struct audit_log *log, struct json_object *record, char **line, struct gt_error *e)
+{
+	struct json_object *o = json_object_new_object();
+	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
+	unsigned long long seq;
+	struct sbuf last, text;
+	const char *covered;
+	int ends_nl, ret;
+
+	if (lock_log(log, e) < 0) {
+		json_object_put(o);
+		return -1;
+	}
+	sbuf_init(&last);
+	sbuf_init(&text);
+	ret = last_line(log->fd, &last, &ends_nl, e);
+	if (ret == 0) {
+		chain_head(&last, &seq, prev);
+		/* seq and prev first, so a reader sees the chain before the content */
+		json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq + 1));
+		json_object_object_add(o, "prev", json_object_new_string(prev));
+		json_object_object_foreach(record, k, v)
+			json_object_object_add(o, k, json_object_get(v));
+		covered = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		sha256_hex(covered, strlen(covered), hash);
+		sbuf_add(&text, covered, strlen(covered) - 1);
+		sbuf_addf(&text, ",\"hash\":\"%s\"}", hash);
+		if (text.len > AUDIT_MAX_LINE)
+			ret = gt_fail(e, GT_REFUSED, "the audit record is larger than %u bytes", AUDIT_MAX_LINE);
+		else
+			ret = write_locked(log, text.buf, text.len, !ends_nl, e);
+	}
+	flock(log->fd, LOCK_UN);
+	if (ret == 0 && line)
+		*line = sbuf_detach(&text, NULL);
+	sbuf_release(&text);
+	sbuf_release(&last);
+	json_object_put(o);
+	return ret;
+}
+
+int audit_append_copy(struct audit_log *log, const char *line, struct gt_error *e)
+{
+	struct sbuf last;
+	int ends_nl, ret;
+
+	if (lock_log(log, e) < 0)
+		return -1;
+	sbuf_init(&last);
+	ret = last_line(log->fd, &last, &ends_nl, e);
+	if (ret == 0)
+		ret = write_locked(log, line, strlen(line), !ends_nl, e);
+	flock(log->fd, LOCK_UN);
+	sbuf_release(&last);
+	return ret;
+}
+
+int audit_each(const char *path, int (*each)(struct json_object *record, size_t lineno, const char *line, size_t len, void *arg),
+	       void *arg, struct gt_error *e)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int ret = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to open '%s': %s", path, strerror(errno));
+	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		struct json_object *o;
+
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		o = (size_t)n <= AUDIT_MAX_LINE ? json_parse_exact((const uint8_t *)line, (size_t)n) : NULL;
+		ret = each(json_object_is_type(o, json_type_object) ? o : NULL, lineno, line, (size_t)n, arg);
+		json_object_put(o);
+	}
+	if (ret == 0 && ferror(f))
+		ret = gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(errno));
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* ---- verify ---- */
+
+struct verify_state {
+	struct audit_verdict *v;
+	char prev[SHA256_HEX_LEN + 1];
+};
+
+static int broken(struct audit_verdict *v, size_t lineno, const char *why)
+{
+	v->bad_line = lineno;
+	snprintf(v->why, sizeof(v->why), "%s", why);
+	return 1;
+}
+
+static int verify_one(struct json_object *rec, size_t lineno, const char *line, size_t len, void *arg)
+{
+	struct verify_state *s = arg;
+	struct audit_verdict *v = s->v;
+	char hash[SHA256_HEX_LEN + 1], actual[SHA256_HEX_LEN + 1];
+	struct sbuf covered;
+	const char *prev = json_str(rec, "prev");
+	struct json_object *seq = json_object_object_get(rec, "seq");
+	int ok;
+
+	if (!rec)
+		return broken(v, lineno, "it is not a JSON record (torn or edited)");
+	sbuf_init(&covered);
+	ok = audit_line_split(line, len, &covered, hash) == 0;
+	if (ok)
+		sha256_hex(covered.buf, covered.len, actual);
+	sbuf_release(&covered);
+	if (!ok)
+		return broken(v, lineno, "it has no hash of its own at its end");
+	if (strcmp(actual, hash) != 0)
+		return broken(v, lineno, "its content does not match its hash: the record was edited");
+	if (!json_object_is_type(seq, json_type_int) || (unsigned long long)json_object_get_int64(seq) != v->last_seq + 1) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "its sequence number is %llu, not %llu: a record before it was deleted, or it was inserted or moved",
+			 (unsigned long long)json_object_get_int64(seq), v->last_seq + 1);
+		return broken(v, lineno, what);
+	}
+	if (!prev || strcmp(prev, s->prev) != 0)
+		return broken(v, lineno, "it does not chain to the record before it: a record was deleted, inserted or moved");
+	strcpy(s->prev, hash);
+	v->records++;
+	v->last_seq++;
+	return 0;
+}
+
+int audit_verify(const char *path, struct audit_verdict *v, struct gt_error *e)
+{
+	struct verify_state s = { .v = v };
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	strcpy(s.prev, AUDIT_GENESIS);
+	r = audit_each(path, verify_one, &s, e);
+	strcpy(v->head, s.prev);
+	return r;
+}
