@@ -43,7 +43,7 @@ static int exec_journal_list(struct gt_ctx *ctx, const struct cmd_args *a, struc
 		struct gt_error bad = { 0 };
 		struct journal_entry *j;
 		struct json_object *doc, *o;
-		struct sbuf target;
+		struct sbuf target, line;
 		const char *status;
 
 		if (journal_load(state, ids[i], &j, &bad) < 0) {
@@ -56,10 +56,15 @@ static int exec_journal_list(struct gt_ctx *ctx, const struct cmd_args *a, struc
 		if (!only_pending || is_pending(status)) {
 			sbuf_init(&target);
 			describe_target(doc, &target);
-			out_text(ctx, "%s  %-11s %s  %s%s%s  %s%s%s\n", ids[i], status, json_str(doc, "operator") ? json_str(doc, "operator") : "?",
-				 json_str(doc, "ticket") ? "ticket " : "", json_str(doc, "ticket") ? json_str(doc, "ticket") : "",
-				 json_str(doc, "ticket") ? "  " : "", target.buf,
-				 json_str(doc, "rollback_of") ? "  rollback of " : "", json_str(doc, "rollback_of") ? json_str(doc, "rollback_of") : "");
+			sbuf_init(&line);
+			sbuf_addf(&line, "%s  %-11s %s  ", ids[i], status, json_str(doc, "operator") ? json_str(doc, "operator") : "?");
+			if (json_str(doc, "ticket"))
+				sbuf_addf(&line, "ticket %s  ", json_str(doc, "ticket"));
+			sbuf_addstr(&line, target.buf);
+			if (json_str(doc, "rollback_of"))
+				sbuf_addf(&line, "  rollback of %s", json_str(doc, "rollback_of"));
+			out_text(ctx, "%s\n", line.buf);
+			sbuf_release(&line);
 			o = json_object_new_object();
 			json_object_object_add(o, "id", json_object_new_string(ids[i]));
 			json_object_object_add(o, "status", json_object_new_string(status));
