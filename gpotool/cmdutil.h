@@ -40,7 +40,7 @@ struct gpp_setting;
 struct gpp_item;
 struct reg_value;
 /* The value an existing GPP item carries, as registry data (REG_NONE text when it does not
- * parse as its type). v released by the caller. */
+ * parse as its type). v must be initialised (reg_value_init); released by the caller. */
 void gpp_item_value(const struct gpp_item *it, struct reg_value *v);
 /* Commits a GPO edit made in tx (s: the item set, or with action 0 the item removed) and
  * reports it: the item before and after, the version bump, the AD follow-up, the journal. */

@@ -579,6 +579,7 @@ static int gpo_drift(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, c
 		struct reg_value v;
 
 		gpp_item_get(tx->doc, (size_t)i, &it);
+		reg_value_init(&v);
 		gpp_item_value(&it, &v);
 		reg_value_format_brief(&v, &cur);
 		sbuf_addf(&cur, ", action %s%s", it.action, it.disabled ? ", disabled" : "");
