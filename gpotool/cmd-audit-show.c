@@ -23,6 +23,8 @@ static const char *or_dash(const char *s)
 
 static void show_changes(struct gt_ctx *ctx, struct json_object *changes)
 {
+	if (!json_object_is_type(changes, json_type_array))
+		return;
 	for (size_t i = 0; i < json_object_array_length(changes); i++) {
 		struct json_object *c = json_object_array_get_idx(changes, i);
 		const char *old = json_str(json_object_object_get(c, "old"), "text");

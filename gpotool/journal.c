@@ -634,7 +634,9 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 		j.doc = json_object_from_file(file.buf);
 		status = json_object_get_string(json_object_object_get(j.doc, "status"));
 		targets = json_object_object_get(j.doc, "targets");
-		if (j.doc && status && strcmp(status, "pending") == 0 && names_one_of(targets, paths, npaths))
+		/* an entry that is not one (damaged, edited) is not acted on: journal show reports it */
+		if (json_object_is_type(targets, json_type_array) && status && strcmp(status, "pending") == 0 &&
+		    names_one_of(targets, paths, npaths))
 			ret = recover_entry(&j, de->d_name, file.buf, targets, report, e);
 		json_object_put(j.doc);
 		sbuf_release(&file);

@@ -567,6 +567,7 @@ static int gpo_drift(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, c
 	const struct change *c = &r->plan.v[0];
 	long i = gpp_find(tx->doc, u->hive, u->key, u->name);
 	struct sbuf left, cur;
+	int same = i < 0 && !c->has_new;
 
 	sbuf_init(&left);
 	sbuf_init(&cur);
@@ -581,6 +582,7 @@ static int gpo_drift(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, c
 		gpp_item_get(tx->doc, (size_t)i, &it);
 		reg_value_init(&v);
 		gpp_item_value(&it, &v);
+		same = c->has_new && reg_value_equal_data(&v, &c->new_value) && !it.disabled;
 		reg_value_format_brief(&v, &cur);
 		sbuf_addf(&cur, ", action %s%s", it.action, it.disabled ? ", disabled" : "");
 		reg_value_release(&v);
@@ -588,8 +590,12 @@ static int gpo_drift(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, c
 	} else {
 		sbuf_addstr(&cur, "no item");
 	}
-	out_text(r->ctx, "what differs from what journal entry %s left:\n  item %s\\%s\\%s: this entry left %s; now %s\n", r->id,
-		 u->hive, u->key, u->name, left.buf, cur.buf);
+	if (same)
+		out_text(r->ctx, "what differs from what journal entry %s left:\n  item %s\\%s\\%s is as this entry left it; "
+			 "other items changed since\n", r->id, u->hive, u->key, u->name);
+	else
+		out_text(r->ctx, "what differs from what journal entry %s left:\n  item %s\\%s\\%s: this entry left %s; now %s\n",
+			 r->id, u->hive, u->key, u->name, left.buf, cur.buf);
 	sbuf_release(&left);
 	sbuf_release(&cur);
 	return gt_fail(e, GT_REFUSED, "'%s' changed since journal entry %s (SHA-256 now %.12s..., it left %.12s...); nothing "

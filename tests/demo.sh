@@ -68,4 +68,22 @@ echo "connector SYSTEM before: $before  after: $(sha256sum "$conn/System32/confi
 
 echo
 echo "== Every write was journaled with the bytes it replaced"
-ls "$GPOTOOL_STATE_DIR/journal"
+step journal list
+first=$(ls "$GPOTOOL_STATE_DIR/journal" | head -n 1)
+step journal show "$first"
+
+echo
+echo "== Audited rollback of the workaround: the DC image gets its exact bytes back"
+step --ticket CHG-1043 rollback "$first"
+cmp "$root/build/images/dc01/Windows/System32/config/SYSTEM" "$dc/System32/config/SYSTEM" &&
+	echo "# SYSTEM is byte-for-byte the original image's again"
+echo "# the GPO's kdc-compat item: the connector item was added after it, so the exact bytes cannot go back"
+gpo_entry=$(ls "$GPOTOOL_STATE_DIR/journal" | sed -n 3p)
+step_rc --ticket CHG-1043 rollback "$gpo_entry"
+echo "# --logical takes out that item alone; GPT.INI's version goes up (clients only apply a higher one)"
+step --ticket CHG-1043 rollback "$gpo_entry" --logical
+
+echo
+echo "== Who changed what, when, under which ticket; and proof the record was not edited"
+step audit show --ticket CHG-1043
+step audit verify

@@ -94,6 +94,21 @@ test_expect_success 'drift: Registry.xml changed since the entry: refused with t
 	cmp reg.drift "$RX" && cmp gpt.drift "$G/GPT.INI"
 '
 
+test_expect_success 'drift in other items only is named as such' '
+	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 2 >/dev/null 2>&1 &&
+	gpotool stage kdc-enforce --gpo "$G" >/dev/null 2>&1 ;
+	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 1 >/dev/null 2>&1 &&
+	gpotool stage kdc-enforce --gpo "$G" >/dev/null 2>&1 &&
+	sid=$(last_entry) &&
+	gpotool gpo set "$G" "$KDC" SomethingElse REG_DWORD 3 >/dev/null 2>&1 &&
+	test_must_fail 3 gpotool rollback "$sid" >out 2>/dev/null &&
+	grep -q "$SCBE is as this entry left it; other items changed since" out &&
+	gpotool rollback "$sid" --logical >/dev/null 2>&1 &&
+	gpotool rollback "$(last_entry)" >/dev/null 2>&1 &&
+	gpotool gpo delete "$G" "$KDC" SomethingElse >/dev/null 2>&1 &&
+	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 1 >/dev/null 2>&1
+'
+
 test_expect_success '--logical restores only that item, keeps the others, raises the version' '
 	gpotool gpo set "$G" "$KDC" Unrelated REG_DWORD 5 >/dev/null 2>&1 &&
 	v=$(gpt_version) &&
@@ -163,6 +178,15 @@ test_expect_success 'a journal whose files are not the GPO named is not followed
 	test_one_line err "not following it" &&
 	cmp reg.keep "$RX" && cmp gpt.keep "$G/GPT.INI" &&
 	test ! -e elsewhere.xml
+'
+
+test_expect_success 'audit show lists these writes, refusals and records without changes included' '
+	gpotool audit show >out &&
+	grep -q "gpo new -> changed (exit 0)" out &&
+	grep -q "rollback -> refused (exit 3)" out &&
+	grep -q "rollback of  $(cat staged.id)" out &&
+	gpotool audit verify >out &&
+	grep -q "chain whole" out
 '
 
 test_done
