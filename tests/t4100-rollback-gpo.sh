@@ -95,18 +95,15 @@ test_expect_success 'drift: Registry.xml changed since the entry: refused with t
 '
 
 test_expect_success 'drift in other items only is named as such' '
-	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 2 >/dev/null 2>&1 &&
-	gpotool stage kdc-enforce --gpo "$G" >/dev/null 2>&1 ;
-	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 1 >/dev/null 2>&1 &&
 	gpotool stage kdc-enforce --gpo "$G" >/dev/null 2>&1 &&
 	sid=$(last_entry) &&
 	gpotool gpo set "$G" "$KDC" SomethingElse REG_DWORD 3 >/dev/null 2>&1 &&
 	test_must_fail 3 gpotool rollback "$sid" >out 2>/dev/null &&
 	grep -q "$SCBE is as this entry left it; other items changed since" out &&
 	gpotool rollback "$sid" --logical >/dev/null 2>&1 &&
-	gpotool rollback "$(last_entry)" >/dev/null 2>&1 &&
-	gpotool gpo delete "$G" "$KDC" SomethingElse >/dev/null 2>&1 &&
-	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 1 >/dev/null 2>&1
+	test "$(item $SCBE)" = "U|REG_DWORD|00000001" &&
+	test "$(item SomethingElse)" = "U|REG_DWORD|00000003" &&
+	gpotool gpo delete "$G" "$KDC" SomethingElse >/dev/null 2>&1
 '
 
 test_expect_success '--logical restores only that item, keeps the others, raises the version' '

@@ -212,12 +212,6 @@ test_expect_success 'a stage on a missing file is recorded: failed, exit 4, the 
 	field -1 error | grep -q "no-such.SYSTEM"
 '
 
-test_expect_success 'the records of a refused and a failed stage name the target they were refused on' '
-	{ field 5 target && field 6 target; } >actual &&
-	lines dc.SOFTWARE no-such.SYSTEM >expect &&
-	test_cmp expect actual
-'
-
 test_expect_success 'usage error (2), dry run (0) and not as expected (1) are recorded as such' '
 	test_expect_code 2 gpotool hive set dc.SYSTEM "$KDC" >out 2>err &&
 	field -1 command result exit >actual &&
@@ -262,6 +256,13 @@ test_expect_success 'hive import/new/delete, gpo new/set/delete and rollback eac
 	field -1 result rollback_of journal >actual &&
 	lines refused "$first" null >expect && test_cmp expect actual &&
 	chain_ok
+'
+
+test_expect_success 'the records of a refused stage, a failed stage and a gpo new name their target' '
+	field 5 command target >actual && lines stage dc.SOFTWARE >expect && test_cmp expect actual &&
+	field 6 command target >actual && lines stage no-such.SYSTEM >expect && test_cmp expect actual &&
+	field 14 command >actual && lines "gpo new" >expect && test_cmp expect actual &&
+	field 14 target | grep -qF "$GUID"
 '
 
 test_expect_success 'read-only commands append nothing to a trail that has records' '
@@ -471,14 +472,16 @@ assert d[\"records\"] == want, d[\"records\"]
 '
 
 test_expect_success 'audit show on the main trail (refused, failed, usage-error, hive new and gpo new records): every record' '
-	gpotool audit show >out 2>err &&
+	gpotool audit show >out 2>err; rc=$?
+	test $rc = 0 || { echo "audit show exited $rc:" >&2; cat err >&2; exit 1; }
 	test "$(shown out)" = "$(seq 1 $(nrec) | tr "\n" " ")" &&
 	grep -q "^#5 .*, ticket CHG43: stage -> refused (exit 3)$" out &&
 	grep -q "^#6 .*: stage -> failed (exit 4)$" out
 '
 
 test_expect_success '--json audit show on the main trail: every record' '
-	gpotool --json audit show >out 2>err &&
+	gpotool --json audit show >out 2>err; rc=$?
+	test $rc = 0 || { echo "--json audit show exited $rc:" >&2; cat err >&2; exit 1; }
 	test "$(json_field out "len(d[\"records\"])")" = "$(nrec)" &&
 	test "$(json_field out "d[\"records\"][4][\"result\"]")" = refused
 '
