@@ -173,7 +173,7 @@ done
 for b in "$BACKUPS"/*/{*}; do
 	name=$(basename "$(dirname "$b")")/$(basename "$b")
 	if [ -f "$b/DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml" ]; then
-		test_expect_success "backup $name: gpo set edits its Registry.xml; Backup.xml untouched" "
+		test_expect_success "backup $name: gpo set edits its Registry.xml; Backup.xml untouched; rollback restores it" "
 			rm -rf bk && cp -R '$b' bk && chmod -R u+w bk &&
 			reg=bk/DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml &&
 			gpotool --json gpo show bk >show.json &&
@@ -188,7 +188,10 @@ for b in "$BACKUPS"/*/{*}; do
 			id=\$(last_journal out) &&
 			test \"\$(json_field state/journal/\$id/entry.json 'len(d[\"targets\"])')\" = 1 &&
 			cmp '$b/DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml' state/journal/\$id/before-0.bin &&
-			diff -r -x Registry.xml '$b' bk
+			diff -r -x Registry.xml '$b' bk &&
+			gpotool rollback \$id >out &&
+			grep -q 'no GPT.INI' out &&
+			diff -r '$b' bk
 		"
 	else
 		test_expect_success "backup $name without a Machine Registry.xml: gpo set refused (exit 3)" "

@@ -106,10 +106,10 @@ exit_3_or_4() {
 	test $rc = 3 || test $rc = 4 || { echo "'$*' exited $rc, expected 3 or 4" >&2; return 1; }
 }
 
-# wait_lines FILE N: up to 5 s for FILE to hold N lines
+# wait_lines FILE N: up to 2 s for FILE to hold N lines
 wait_lines() {
 	local i=0
-	while [ "$(nrec "$1")" -lt "$2" ] && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
+	while [ "$(nrec "$1")" -lt "$2" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
 }
 
 # ---- records of the writing commands ----
@@ -634,8 +634,8 @@ test_expect_success 'concurrent writers with --audit-log: the copy holds the sam
 	"$GPOTOOL" --state-dir race --audit-log race.log hive new race-b.hive 9<&- >/dev/null 2>&1 &
 	b=$!
 	wait_lines race/audit.log 2; sleep 0.2
-	flock -u 9 && exec 9<&- || exit 1
-	i=0; while kill -0 $b 2>/dev/null && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+	flock -u 9; exec 9<&-
+	i=0; while kill -0 $b 2>/dev/null && [ $i -lt 50 ]; do sleep 0.02; i=$((i + 1)); done
 	kill -CONT $a || exit 1
 	wait $a && wait $b &&
 	test "$(nrec race/audit.log)" = 2 &&
