@@ -161,7 +161,23 @@ static int lock_log(struct audit_log *log, struct gt_error *e)
 	return 0;
 }
 
-int audit_append(struct audit_log *log, struct json_object *record, char **line, struct gt_error *e)
+static int append_copy(struct audit_log *log, const char *line, struct gt_error *e)
+{
+	struct sbuf last;
+	int ends_nl, ret;
+
+	if (lock_log(log, e) < 0)
+		return -1;
+	sbuf_init(&last);
+	ret = last_line(log->fd, &last, &ends_nl, e);
+	if (ret == 0)
+		ret = write_locked(log, line, strlen(line), !ends_nl, e);
+	flock(log->fd, LOCK_UN);
+	sbuf_release(&last);
+	return ret;
+}
+
+int audit_append(struct audit_log *log, struct audit_log *copy, struct json_object *record, char **line, struct gt_error *e)
 {
 	struct json_object *o = json_object_new_object();
 	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
@@ -193,28 +209,15 @@ int audit_append(struct audit_log *log, struct json_object *record, char **line,
 		else
 			ret = write_locked(log, text.buf, text.len, !ends_nl, e);
 	}
-	flock(log->fd, LOCK_UN);
 	if (ret == 0 && line)
-		*line = sbuf_detach(&text, NULL);
+		*line = xstrdup(text.buf);
+	/* the copy is written under the main log's lock, so its lines keep the chain's order */
+	if (ret == 0 && copy && copy->fd >= 0)
+		ret = append_copy(copy, text.buf, e);
+	flock(log->fd, LOCK_UN);
 	sbuf_release(&text);
 	sbuf_release(&last);
 	json_object_put(o);
-	return ret;
-}
-
-int audit_append_copy(struct audit_log *log, const char *line, struct gt_error *e)
-{
-	struct sbuf last;
-	int ends_nl, ret;
-
-	if (lock_log(log, e) < 0)
-		return -1;
-	sbuf_init(&last);
-	ret = last_line(log->fd, &last, &ends_nl, e);
-	if (ret == 0)
-		ret = write_locked(log, line, strlen(line), !ends_nl, e);
-	flock(log->fd, LOCK_UN);
-	sbuf_release(&last);
 	return ret;
 }
 

@@ -29,11 +29,11 @@ int audit_open(const char *path, struct audit_log *log, struct gt_error *e);
 void audit_close(struct audit_log *log);
 
 /* Chains record (its fields; seq, prev and hash are added) to the log's last record and
- * appends it in one write under an exclusive lock, then fsyncs. *line (optional) gets the
- * line written, without its newline; caller frees. */
-int audit_append(struct audit_log *log, struct json_object *record, char **line, struct gt_error *e);
-/* Appends an already chained line to another log (--audit-log): same lock, one write, fsync. */
-int audit_append_copy(struct audit_log *log, const char *line, struct gt_error *e);
+ * appends it in one write under an exclusive lock, then fsyncs; and the same line to copy
+ * (--audit-log; NULL or closed for none) before that lock is released, so the copy keeps the
+ * order. *line (optional) gets the line written, without its newline; caller frees. */
+int audit_append(struct audit_log *log, struct audit_log *copy, struct json_object *record, char **line,
+		 struct gt_error *e);
 
 /* Splits a line into the text its hash covers and the hash: 0, or -1 when the line does
  * not end in ,"hash":"<64 hex>"}. covered is caller-released. */

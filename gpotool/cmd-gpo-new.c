@@ -33,6 +33,7 @@ static int exec_gpo_new(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	sbuf_init(&path);
 	sbuf_init(&ini);
 	sbuf_addf(&dir, "%s/%s", a->argv[0], guid);
+	ctx_set_target(ctx, dir.buf);
 	if (mkdir(dir.buf, 0755) < 0) {
 		ret = gt_fail(e, errno == EEXIST ? GT_REFUSED : GT_FAILED, "unable to create '%s': %s", dir.buf, strerror(errno));
 		goto out;

@@ -14,6 +14,7 @@ static int exec_hive_new(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	size_t len;
 	int ret;
 
+	ctx_set_target(ctx, a->argv[0]);
 	if (kind_name && !hive_kind_from_name(kind_name, &kind))
 		return gt_fail(e, GT_USAGE, "unknown hive kind '%s' (SYSTEM, SOFTWARE, SAM, SECURITY, NTUSER, USRCLASS, other)", kind_name);
 	hivefile_new(kind == HK_OTHER ? NULL : hive_kind_name(kind), filetime_now(), &buf, &len);

@@ -113,6 +113,8 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
 	ret = stage_target_resolve(&cmd_stage_entry, a, &t, &st, e);
 	if (ret == 0)
+		ctx_set_target(ctx, st.kind == STAGE_GPO ? st.gpo_dir : st.write_path);
+	if (ret == 0)
 		ret = stage_value(&cmd_stage_entry, a, &t, &value, e);
 	if (ret == 0)
 		ret = stage_expiry(ctx, &t, value, e);

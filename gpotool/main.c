@@ -150,8 +150,7 @@ static void audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const c
 	struct gt_error e = { 0 };
 	char *line = NULL;
 
-	if (audit_append(&s->log, rec, &line, &e) == 0 && s->copy.fd >= 0)
-		audit_append_copy(&s->copy, line, &e);
+	audit_append(&s->log, &s->copy, rec, &line, &e);
 	if (line && ctx->use_syslog) {
 		openlog("gpotool", LOG_PID, LOG_AUTHPRIV);
 		syslog(LOG_NOTICE, "%s", line);
