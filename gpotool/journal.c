@@ -581,67 +581,44 @@ static void roll_back(const char *entry_dir, struct json_object *targets)
 
 /* Ends one interrupted entry: finished when some target already holds its new content and
  * every staged file is there, else rolled back; the entry then says which. */
-static int recover_entry(struct journal_entry *j, const char *id, const char *entry_file, struct json_object *targets,
-			 struct sbuf *report, struct gt_error *e)
+static int recover_entry(struct journal_entry *j, struct sbuf *report, struct gt_error *e)
 {
-	int ret;
+	struct json_object *targets = json_object_object_get(j->doc, "targets");
 
-	j->id = xstrdup(id);
-	j->dir = xstrdup(entry_file);
-	*strrchr(j->dir, '/') = '\0';
 	if (any_replaced(targets) && roll_forward(targets)) {
 		set_finished(j, "complete");
 		json_object_object_add(j->doc, "recovered", jstr("finished by a later gpotool run from its staged files"));
-		sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", id);
+		sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", j->id);
 	} else {
 		roll_back(j->dir, targets);
 		set_finished(j, "rolled-back");
 		json_object_object_add(j->doc, "recovered", jstr("rolled back by a later gpotool run from its before copies"));
-		sbuf_addf(report, "journal entry %s was interrupted; its targets were put back as they were before it\n", id);
+		sbuf_addf(report, "journal entry %s was interrupted; its targets were put back as they were before it\n", j->id);
 	}
-	ret = save_doc(j, e);
-	free(j->id);
-	free(j->dir);
-	j->id = j->dir = NULL;
-	return ret;
+	return save_doc(j, e);
 }
 
 int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
 		    struct gt_error *e)
 {
-	struct sbuf dirpath;
-	struct dirent *de;
-	int ret = 0;
-	DIR *d;
+	char **ids;
+	size_t n;
+	int ret;
 
-	sbuf_init(&dirpath);
-	sbuf_addf(&dirpath, "%s/journal", state_dir);
-	d = opendir(dirpath.buf);
-	if (!d) {
-		sbuf_release(&dirpath);
-		return 0; /* no journal yet: nothing to recover */
-	}
-	while (ret == 0 && (de = readdir(d))) {
-		struct journal_entry j = { 0 };
-		struct json_object *targets;
-		struct sbuf file;
-		const char *status;
+	ret = journal_list_ids(state_dir, &ids, &n, e);
+	for (size_t i = 0; i < n; i++) {
+		struct gt_error ignored = { 0 };
+		struct journal_entry *j;
 
-		if (de->d_name[0] == '.')
-			continue;
-		sbuf_init(&file);
-		sbuf_addf(&file, "%s/%s/entry.json", dirpath.buf, de->d_name);
-		j.doc = json_object_from_file(file.buf);
-		status = json_object_get_string(json_object_object_get(j.doc, "status"));
-		targets = json_object_object_get(j.doc, "targets");
-		/* an entry that is not one (damaged, edited) is not acted on: journal show reports it */
-		if (json_object_is_type(targets, json_type_array) && status && strcmp(status, "pending") == 0 &&
-		    names_one_of(targets, paths, npaths))
-			ret = recover_entry(&j, de->d_name, file.buf, targets, report, e);
-		json_object_put(j.doc);
-		sbuf_release(&file);
+		/* an entry that does not load (damaged, edited) is not acted on: journal show reports it */
+		if (ret == 0 && journal_load(state_dir, ids[i], &j, &ignored) == 0) {
+			if (strcmp(json_str(j->doc, "status"), "pending") == 0 &&
+			    names_one_of(json_object_object_get(j->doc, "targets"), paths, npaths))
+				ret = recover_entry(j, report, e);
+			journal_free(j);
+		}
+		free(ids[i]);
 	}
-	closedir(d);
-	sbuf_release(&dirpath);
+	free(ids);
 	return ret;
 }
