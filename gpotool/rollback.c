@@ -443,7 +443,6 @@ struct gpo_undo {
 	uint32_t staged_type;
 	struct gpp_setting s;            /* what gpo_write_report describes */
 	struct reg_value undo_value;
-	char action[2];
 };
 
 static int load_model(struct rollback *r, struct gpotx *tx, struct gpp_doc **model, uint8_t **before, size_t *len,
@@ -515,8 +514,7 @@ static void describe_model_item(struct gpo_undo *u)
 		return;
 	gpp_item_get(u->model, (size_t)i, &it);
 	gpp_item_value(&it, &u->undo_value);
-	u->action[0] = it.action[0] ? it.action[0] : 'U';
-	u->s.action = u->action[0];
+	u->s.action = it.action[0] ? it.action[0] : 'U';
 	reg_value_copy(&u->s.value, &u->undo_value);
 	gpp_item_release(&it);
 }
@@ -548,6 +546,8 @@ static int gpo_build(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, i
 			ret = gpp_verify_restored(tx->doc, (const uint8_t *)restored.buf, restored.len, tx->schema, u->hive, u->key,
 						  u->name, u->model, e);
 	}
+	if (ret == 0 && !u->removes_setting_item && r->o->undo_on_clients)
+		out_warn("--undo-on-clients not used: this rollback puts back the earlier item, and clients apply it");
 	if (ret == 0 && u->removes_setting_item && r->o->undo_on_clients) {
 		if (tx->remove_reg)
 			gpp_empty_file(&restored);

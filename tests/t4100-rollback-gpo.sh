@@ -161,6 +161,14 @@ test_expect_success '--undo-on-clients with data that is not the type: usage err
 	cmp reg.keep "$RX" && cmp gpt.keep "$G/GPT.INI"
 '
 
+test_expect_success '--undo-on-clients when the rollback puts an earlier item back: not used, said so' '
+	test "$(item $SCBE)" = "U|REG_DWORD|00000001" &&
+	gpotool stage kdc-enforce --gpo "$G" >/dev/null 2>&1 &&
+	gpotool rollback "$(last_entry)" --undo-on-clients=delete >out 2>err &&
+	grep -q "undo-on-clients not used: this rollback puts back the earlier item" err &&
+	test "$(item $SCBE)" = "U|REG_DWORD|00000001"
+'
+
 test_expect_success 'a journal whose files are not the GPO named is not followed' '
 	id=$(cat enforce.id) &&
 	python3 - "$TRASH" "$id" <<-\EOF &&
