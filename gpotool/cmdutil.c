@@ -120,6 +120,8 @@ static int recover(const struct gt_ctx *ctx, const char *const *paths, size_t n,
 
 	sbuf_init(&report);
 	r = journal_recover(ctx_state_dir(ctx), paths, n, &report, e);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		safefile_sweep_temps(paths[i], &report);
 	for (char *p = report.buf, *nl; r == 0 && (nl = strchr(p, '\n')); p = nl + 1) {
 		*nl = '\0';
 		out_warn("%s", p);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,7 +24,26 @@ struct journal_entry {
 	char *id;
 	char *dir;
 	struct json_object *doc;
+	int lock_fd;   /* the entry's directory, flock()ed by the writer that owns it, or -1 */
 };
+
+/* A writer holds a lock on its entry's directory from creation until it is done, and the
+ * lock dies with the process: recovery never mistakes a live writer's entry for an
+ * interrupted one, nor sweeps up a directory still being filled. -1 when busy or failing. */
+static int lock_entry_dir(const char *dir, int wait)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static int mkdir_private(const char *path, struct gt_error *e)
 {
@@ -150,6 +170,27 @@ static struct json_object *target_summary(const struct journal_meta *m)
 	return o;
 }
 
+/* mkdir, then lock: another writer's orphan sweep may remove the directory in between (it
+ * holds no entry.json yet), and then we start again under a new ID. */
+static int create_entry_dir(struct journal_entry *j, struct sbuf *path, size_t base_len, struct gt_error *e)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		free(j->id);
+		j->id = new_id();
+		path->len = base_len;
+		path->buf[base_len] = '\0';
+		sbuf_addf(path, "/%s", j->id);
+		if (mkdir(path->buf, 0700) < 0)
+			break;
+		j->lock_fd = lock_entry_dir(path->buf, 1);
+		if (j->lock_fd >= 0)
+			return 0;
+		if (errno != ENOENT)
+			break;
+	}
+	return gt_fail(e, GT_FAILED, "unable to create journal entry '%s': %s", path->buf, strerror(errno));
+}
+
 int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
 		  struct journal_entry **out, struct gt_error *e)
 {
@@ -166,10 +207,8 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 		return -1;
 	}
 	j = xcalloc(1, sizeof(*j));
-	j->id = new_id();
-	sbuf_addf(&path, "/%s", j->id);
-	if (mkdir(path.buf, 0700) < 0) {
-		gt_fail(e, GT_FAILED, "unable to create journal entry '%s': %s", path.buf, strerror(errno));
+	j->lock_fd = -1;
+	if (create_entry_dir(j, &path, path.len, e) < 0) {
 		sbuf_release(&path);
 		journal_free(j);
 		return -1;
@@ -253,6 +292,8 @@ void journal_free(struct journal_entry *j)
 	if (!j)
 		return;
 	json_object_put(j->doc);
+	if (j->lock_fd >= 0)
+		close(j->lock_fd);
 	free(j->id);
 	free(j->dir);
 	free(j);
@@ -289,7 +330,9 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_error *e)
+/* Entry directories by ID, oldest first: those with an entry.json (with_entry = 1), or those
+ * a writer killed in journal_begin left without one (0). */
+static int list_dirs(const char *state_dir, int with_entry, char ***ids, size_t *n, struct gt_error *e)
 {
 	struct sbuf dir;
 	struct dirent *de;
@@ -308,7 +351,12 @@ int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_er
 		return err == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to read '%s/journal': %s", state_dir, strerror(err));
 	}
 	while ((de = readdir(d))) {
+		char entry[sizeof(de->d_name) + 16];
+
 		if (!journal_id_valid(de->d_name))
+			continue;
+		snprintf(entry, sizeof(entry), "%s/entry.json", de->d_name);
+		if ((faccessat(dirfd(d), entry, F_OK, AT_SYMLINK_NOFOLLOW) == 0) != with_entry)
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -321,6 +369,11 @@ int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_er
 	if (*n)
 		qsort(*ids, *n, sizeof(**ids), cmp_str);
 	return 0;
+}
+
+int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_error *e)
+{
+	return list_dirs(state_dir, 1, ids, n, e);
 }
 
 /* A JSON document that is all of buf, nothing before or after it. Caller puts it. */
@@ -371,6 +424,7 @@ int journal_load(const char *state_dir, const char *id, struct journal_entry **o
 		return -1;
 	}
 	j = xcalloc(1, sizeof(*j));
+	j->lock_fd = -1;
 	j->id = xstrdup(id);
 	j->doc = json_parse_exact(text, len);
 	free(text);
@@ -598,6 +652,44 @@ static int recover_entry(struct journal_entry *j, struct sbuf *report, struct gt
 	return save_doc(j, e);
 }
 
+/* A writer killed inside journal_begin leaves a directory without entry.json: its target was
+ * never touched, so the directory (partial before copies) is only litter, removed once no
+ * writer holds its lock (create_entry_dir copes with losing the race between mkdir and lock). */
+static void sweep_orphans(const char *state_dir, struct sbuf *report)
+{
+	struct gt_error ignored = { 0 };
+	char **ids;
+	size_t n;
+
+	if (list_dirs(state_dir, 0, &ids, &n, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct sbuf dir;
+		struct stat st;
+		int fd;
+
+		sbuf_init(&dir);
+		sbuf_addf(&dir, "%s/journal/%s", state_dir, ids[i]);
+		if (lstat(dir.buf, &st) == 0 && S_ISDIR(st.st_mode) && (fd = lock_entry_dir(dir.buf, 0)) >= 0) {
+			DIR *d = fdopendir(dup(fd));
+			struct dirent *de;
+
+			while (d && (de = readdir(d)))
+				if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+					unlinkat(fd, de->d_name, 0);
+			if (d)
+				closedir(d);
+			if (rmdir(dir.buf) == 0)
+				sbuf_addf(report, "removed journal directory %s: a gpotool was killed before its entry was written, "
+					  "so nothing was changed\n", ids[i]);
+			close(fd);
+		}
+		sbuf_release(&dir);
+		free(ids[i]);
+	}
+	free(ids);
+}
+
 int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
 		    struct gt_error *e)
 {
@@ -610,15 +702,19 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 		struct gt_error ignored = { 0 };
 		struct journal_entry *j;
 
-		/* an entry that does not load (damaged, edited) is not acted on: journal show reports it */
+		/* an entry that does not load (damaged, edited) is not acted on: journal show reports it;
+		 * one whose directory is locked belongs to a writer still running */
 		if (ret == 0 && journal_load(state_dir, ids[i], &j, &ignored) == 0) {
 			if (strcmp(json_str(j->doc, "status"), "pending") == 0 &&
-			    names_one_of(json_object_object_get(j->doc, "targets"), paths, npaths))
+			    names_one_of(json_object_object_get(j->doc, "targets"), paths, npaths) &&
+			    (j->lock_fd = lock_entry_dir(j->dir, 0)) >= 0)
 				ret = recover_entry(j, report, e);
 			journal_free(j);
 		}
 		free(ids[i]);
 	}
 	free(ids);
+	if (ret == 0)
+		sweep_orphans(state_dir, report);
 	return ret;
 }

@@ -2,6 +2,7 @@
 #include "safefile.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -363,4 +364,31 @@ char *absolute_path(const char *path)
 	free(dup);
 	free(dup2);
 	return sbuf_detach(&sb, NULL);
+}
+
+void safefile_sweep_temps(const char *path, struct sbuf *report)
+{
+	char *dup = xstrdup(path), *dup2 = xstrdup(path);
+	const char *dir = dirname(dup), *base = basename(dup2);
+	struct sbuf prefix;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	sbuf_init(&prefix);
+	sbuf_addf(&prefix, ".%s.gpotool-", base);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+
+		/* exactly mkstemp's name: the prefix and six characters, a regular file */
+		if (strncmp(de->d_name, prefix.buf, prefix.len) != 0 || strlen(de->d_name) != prefix.len + 6 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			sbuf_addf(report, "removed '%s/%s', left by a gpotool killed before it journaled its write\n", dir, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	sbuf_release(&prefix);
+	free(dup);
+	free(dup2);
 }

@@ -60,6 +60,12 @@ void staged_discard(struct staged_file *sf);
  * cwd; path itself when the directory cannot be resolved. Caller frees. */
 char *absolute_path(const char *path);
 
+/* Removes the temp files a killed gpotool left beside path (".NAME.gpotool-XXXXXX"). Only
+ * for a caller that holds path's lock, after journal recovery has used any it needed: no
+ * live writer has one then. Appends a line per file removed to report. */
+struct sbuf;
+void safefile_sweep_temps(const char *path, struct sbuf *report);
+
 /* fsync the directory holding path, so that a rename in it is durable. */
 int fsync_parent_dir(const char *path, struct gt_error *e);
 
