@@ -122,9 +122,9 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	}
 	h = &tx.hdr;
 	field(ctx, "file", "file", tx.file.path);
-	snprintf(buf, sizeof(buf), "%zu bytes", tx.file.len);
+	snprintf(buf, sizeof(buf), "%lld bytes", (long long)tx.file.st.st_size);
 	out_text(ctx, "%-20s %s\n", "size", buf);
-	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)tx.file.len));
+	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)tx.file.st.st_size));
 	snprintf(buf, sizeof(buf), "regf %u.%u", h->major, h->minor);
 	field(ctx, "format", "format", buf);
 	snprintf(buf, sizeof(buf), "%s (sequence numbers %u/%u)", tx.dirty ? "dirty" : "clean", h->seq1, h->seq2);

@@ -23,34 +23,48 @@ void sha256_hex(const void *buf, size_t len, char out[SHA256_HEX_LEN + 1])
 	to_hex(md, out);
 }
 
-int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1], struct gt_error *e)
+/* Reads with pread from offset 0, so a caller's descriptor keeps its position. */
+int sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1], struct gt_error *e)
 {
-	unsigned char md[32], buf[1 << 16];
+	static unsigned char buf[1 << 20];
+	unsigned char md[32];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	off_t at = 0;
 	ssize_t r;
+	int ret = 0;
 
-	if (fd < 0)
-		return gt_fail(e, GT_FAILED, "unable to open '%s': %s", path, strerror(errno));
-	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		ret = gt_fail(e, GT_FAILED, "unable to start SHA-256");
-		goto out;
+		EVP_MD_CTX_free(ctx);
+		return gt_fail(e, GT_FAILED, "unable to start SHA-256");
 	}
-	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+	while ((r = pread(fd, buf, sizeof(buf), at)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			ret = gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(errno));
-			goto out;
+			ret = gt_fail(e, GT_FAILED, "unable to read for SHA-256: %s", strerror(errno));
+			break;
 		}
 		EVP_DigestUpdate(ctx, buf, (size_t)r);
+		at += r;
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	to_hex(md, out);
-out:
+	if (ret == 0) {
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+		to_hex(md, out);
+	}
 	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1], struct gt_error *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return gt_fail(e, GT_FAILED, "unable to open '%s': %s", path, strerror(errno));
+	ret = sha256_fd_hex(fd, out, e);
 	close(fd);
+	if (ret < 0)
+		gt_prefix(e, "'%s': ", path);
 	return ret;
 }

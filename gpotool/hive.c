@@ -230,30 +230,30 @@ int hive_get_value(struct hive *hv, hive_key k, const char *name, struct reg_val
 }
 
 /* An open-addressing set of node offsets, for the tree check. */
+/* Key records seen by the walk: a node handle is the record's offset in the hive, 8-byte
+ * aligned, so one bit per 8 bytes is an exact set that costs a 64th of the hive. */
 struct node_set {
-	hive_node_h *slot;
-	size_t cap, n;
+	uint64_t *bits;
+	size_t words;
 };
 
 static int node_set_add(struct node_set *s, hive_node_h node)
 {
-	size_t i;
+	size_t bit = (size_t)node / 8, word = bit / 64;
+	uint64_t mask = (uint64_t)1 << (bit % 64);
 
-	if (2 * (s->n + 1) > s->cap) {
-		struct node_set bigger = { .cap = s->cap ? 2 * s->cap : 1024 };
+	if (word >= s->words) {
+		size_t words = s->words ? s->words : 1024;
 
-		bigger.slot = xcalloc(bigger.cap, sizeof(*bigger.slot));
-		for (size_t k = 0; k < s->cap; k++)
-			if (s->slot[k])
-				node_set_add(&bigger, s->slot[k]);
-		free(s->slot);
-		*s = bigger;
+		while (words <= word)
+			words *= 2;
+		s->bits = xrealloc(s->bits, words * sizeof(*s->bits));
+		memset(s->bits + s->words, 0, (words - s->words) * sizeof(*s->bits));
+		s->words = words;
 	}
-	for (i = (node * 0x9E3779B97F4A7C15ull) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == node)
-			return 0;
-	s->slot[i] = node;
-	s->n++;
+	if (s->bits[word] & mask)
+		return 0;
+	s->bits[word] |= mask;
 	return 1;
 }
 
@@ -318,7 +318,7 @@ int hive_check_tree(struct hive *hv, size_t *keys, size_t *values, struct gt_err
 		ret = check_values(hv, node, &nvalues, e);
 	}
 	free(stack);
-	free(seen.slot);
+	free(seen.bits);
 	if (keys)
 		*keys = nkeys;
 	if (values)

@@ -77,7 +77,7 @@ int hivefile_read_header(const uint8_t *buf, size_t len, struct hive_header *h, 
 	return 0;
 }
 
-int hivefile_check_safe(const uint8_t *buf, size_t len, int allow_dirty, struct gt_error *e)
+int hivefile_check_safe(const uint8_t *buf, size_t len, uint64_t file_size, int allow_dirty, struct gt_error *e)
 {
 	struct hive_header h;
 
@@ -98,10 +98,10 @@ int hivefile_check_safe(const uint8_t *buf, size_t len, int allow_dirty, struct 
 		return gt_fail(e, GT_REFUSED,
 			       "hive is dirty (sequence numbers %u != %u): its transaction logs (.LOG1/.LOG2) hold newer data; "
 			       "load it once on Windows or replay the logs before editing it", h.seq1, h.seq2);
-	if (h.bins_size == 0 || h.bins_size % 4096 || h.bins_size > len - HIVE_BASE_BLOCK_SIZE)
-		return gt_fail(e, GT_REFUSED, "truncated or damaged: the base block declares %u bytes of hive bins, the file holds %zu",
-			       h.bins_size, len - HIVE_BASE_BLOCK_SIZE);
-	if (memcmp(buf + HIVE_BASE_BLOCK_SIZE, "hbin", 4) != 0)
+	if (h.bins_size == 0 || h.bins_size % 4096 || h.bins_size > file_size - HIVE_BASE_BLOCK_SIZE)
+		return gt_fail(e, GT_REFUSED, "truncated or damaged: the base block declares %u bytes of hive bins, the file holds %llu",
+			       h.bins_size, (unsigned long long)(file_size - HIVE_BASE_BLOCK_SIZE));
+	if (len < HIVE_BASE_BLOCK_SIZE + 4 || memcmp(buf + HIVE_BASE_BLOCK_SIZE, "hbin", 4) != 0)
 		return gt_fail(e, GT_REFUSED, "damaged: no 'hbin' signature after the base block");
 	if (h.root_offset >= h.bins_size)
 		return gt_fail(e, GT_REFUSED, "damaged: root key offset 0x%x lies outside the hive bins", h.root_offset);

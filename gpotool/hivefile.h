@@ -28,9 +28,11 @@ struct hive_header {
 int hivefile_read_header(const uint8_t *buf, size_t len, struct hive_header *h, struct gt_error *e);
 
 /* Everything that makes a file unsafe to edit: signature, size, checksum, version, log
- * file, dirty (unless allow_dirty: readers may look at one), truncated.
- * -1 with GT_REFUSED and one line naming the problem. */
-int hivefile_check_safe(const uint8_t *buf, size_t len, int allow_dirty, struct gt_error *e);
+ * file, dirty (unless allow_dirty: readers may look at one), truncated. buf holds the
+ * file's first len bytes (at least the base block and the first hbin header, or all of a
+ * shorter file); file_size is the whole file's. -1 with GT_REFUSED and one line naming the problem. */
+#define HIVEFILE_HEAD_BYTES (HIVE_BASE_BLOCK_SIZE + 4096)
+int hivefile_check_safe(const uint8_t *buf, size_t len, uint64_t file_size, int allow_dirty, struct gt_error *e);
 
 /* The XOR checksum of the first 508 bytes, with Windows' two special cases. */
 uint32_t hivefile_checksum(const uint8_t *base_block);

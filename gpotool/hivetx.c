@@ -95,10 +95,10 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 {
 	struct regf_reader *r;
 
-	if (safefile_open(path, write, &tx->file, e) < 0)
+	if (safefile_open_head(path, write, HIVEFILE_HEAD_BYTES, &tx->file, e) < 0)
 		return -1;
 	if (hivefile_read_header(tx->file.bytes, tx->file.len, &tx->hdr, e) < 0 ||
-	    hivefile_check_safe(tx->file.bytes, tx->file.len, !write, e) < 0)
+	    hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, !write, e) < 0)
 		return -1;
 	tx->dirty = tx->hdr.seq1 != tx->hdr.seq2;
 	if (write) {
@@ -644,14 +644,16 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 {
 	struct journal_meta meta = *meta_in;
 	struct journal_entry *j = NULL;
-	char after[SHA256_HEX_LEN + 1];
+	char after[SHA256_HEX_LEN + 1], before[SHA256_HEX_LEN + 1];
 	struct journal_target t = {
 		.path = tx->file.path, .existed = 1, .kind = "hive", .detail = hive_kind_name(tx->kind),
-		.key_prefix = hivetx_prefix(tx), .before = tx->file.bytes, .before_len = tx->file.len,
-		.plan = &tx->plan,
+		.key_prefix = hivetx_prefix(tx), .before_file = &tx->file, .before_sha256 = before,
+		.before_len = (size_t)tx->file.st.st_size, .plan = &tx->plan,
 	};
 
-	if (sha256_file_hex(tx->file.tmp_path, after, e) < 0)
+	/* the journal's copy is taken from the locked file: it must still be what hivex read */
+	if (check_unchanged(tx, e) < 0 || sha256_fd_hex(tx->file.fd, before, e) < 0 ||
+	    sha256_file_hex(tx->file.tmp_path, after, e) < 0)
 		return -1;
 	t.after_sha256 = after;
 	t.staged = tx->file.tmp_path;
@@ -704,7 +706,7 @@ int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, con
 	int ret;
 
 	/* what goes back must be a hive this tool would accept as a target */
-	if (hivefile_read_header(bytes, len, &hdr, e) < 0 || hivefile_check_safe(bytes, len, 0, e) < 0)
+	if (hivefile_read_header(bytes, len, &hdr, e) < 0 || hivefile_check_safe(bytes, len, len, 0, e) < 0)
 		return gt_prefix(e, "'%s' left unchanged: the saved copy is not a sound hive: ", tx->file.path);
 	if (safefile_tmp_create(&tx->file, e) < 0 || safefile_tmp_write(&tx->file, bytes, len, e) < 0 ||
 	    safefile_tmp_finish(&tx->file, e) < 0 || verify_open(tx->file.tmp_path, &r, e) < 0)

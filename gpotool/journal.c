@@ -131,10 +131,13 @@ static struct json_object *jstr(const char *s)
 static struct json_object *target_json(const struct journal_target *t, const char *before_name)
 {
 	struct json_object *o = json_object_new_object();
-	char sha[SHA256_HEX_LEN + 1];
+	char sha[SHA256_HEX_LEN + 1], *abs;
 
-	sha256_hex(t->before, t->before_len, sha);
-	char *abs = absolute_path(t->path);
+	if (t->before_sha256)
+		snprintf(sha, sizeof(sha), "%s", t->before_sha256);
+	else
+		sha256_hex(t->before, t->before_len, sha);
+	abs = absolute_path(t->path);
 
 	json_object_object_add(o, "path", jstr(abs));
 	free(abs);
@@ -168,6 +171,77 @@ static struct json_object *target_summary(const struct journal_meta *m)
 	json_object_object_add(o, "side", jstr(m->side));
 	free(abs);
 	return o;
+}
+
+/* The kernel copies: no user-space buffer the size of a hive. */
+static int copy_fd(int from, int to)
+{
+	loff_t in = 0;
+	uint8_t buf[1 << 16];
+	ssize_t r;
+
+	while ((r = copy_file_range(from, &in, to, NULL, 1 << 30, 0)) > 0)
+		;
+	if (r == 0)
+		return 0;
+	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+		return -1;
+	/* older kernels, or file systems that cannot: plain reads and writes from where it stopped */
+	while ((r = pread(from, buf, sizeof(buf), in)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || write(to, buf, (size_t)r) != r)
+			return -1;
+		in += r;
+	}
+	return 0;
+}
+
+/* The before copy of a locked file: a hard link when dest can take one and the target path
+ * is still the locked inode, else a copy made beside dest and renamed to it. */
+static int save_before_file(const struct locked_file *lf, const char *dest, struct gt_error *e)
+{
+	struct sbuf tmp;
+	struct stat st;
+	int fd, ret = 0;
+
+	if (link(lf->path, dest) == 0) {
+		if (lstat(dest, &st) == 0 && st.st_ino == lf->st.st_ino && st.st_dev == lf->st.st_dev)
+			return 0;
+		unlink(dest);
+	}
+	sbuf_init(&tmp);
+	sbuf_addf(&tmp, "%s.XXXXXX", dest);
+	fd = mkstemp(tmp.buf);
+	if (fd < 0 || fchmod(fd, 0600) < 0 || copy_fd(lf->fd, fd) < 0 || fsync(fd) < 0)
+		ret = gt_fail(e, GT_FAILED, "unable to copy '%s' into the journal: %s", lf->path, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = gt_fail(e, GT_FAILED, "unable to copy '%s' into the journal: %s", lf->path, strerror(errno));
+	if (ret == 0 && rename(tmp.buf, dest) < 0)
+		ret = gt_fail(e, GT_FAILED, "unable to copy '%s' into the journal: %s", lf->path, strerror(errno));
+	if (ret < 0 && fd >= 0)
+		unlink(tmp.buf);
+	sbuf_release(&tmp);
+	return ret;
+}
+
+/* Once the targets are replaced, a hard-linked before copy is the journal's alone: it gets
+ * the journal's mode (before that, its mode was the live target's). */
+static void make_copies_private(struct journal_entry *j)
+{
+	struct json_object *targets = json_object_object_get(j->doc, "targets");
+
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		const char *copy = json_str(json_object_array_get_idx(targets, i), "before_copy");
+		struct sbuf p;
+
+		if (!copy || strchr(copy, '/'))
+			continue;
+		sbuf_init(&p);
+		sbuf_addf(&p, "%s/%s", j->dir, copy);
+		chmod(p.buf, 0600);
+		sbuf_release(&p);
+	}
 }
 
 /* mkdir, then lock: another writer's orphan sweep may remove the directory in between (it
@@ -220,7 +294,8 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	for (size_t i = 0; i < n; i++) {
 		sbuf_init(&path);
 		sbuf_addf(&path, "%s/before-%zu.bin", j->dir, i);
-		if (t[i].existed && write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e) < 0) {
+		if (t[i].existed && (t[i].before_file ? save_before_file(t[i].before_file, path.buf, e)
+						      : write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e)) < 0) {
 			sbuf_release(&path);
 			journal_free(j);
 			return -1;
@@ -269,6 +344,7 @@ static void set_finished(struct journal_entry *j, const char *status)
 
 int journal_complete(struct journal_entry *j, struct gt_error *e)
 {
+	make_copies_private(j);
 	set_finished(j, "complete");
 	return save_doc(j, e);
 }
@@ -640,6 +716,7 @@ static int recover_entry(struct journal_entry *j, struct sbuf *report, struct gt
 	struct json_object *targets = json_object_object_get(j->doc, "targets");
 
 	if (any_replaced(targets) && roll_forward(targets)) {
+		make_copies_private(j);
 		set_finished(j, "complete");
 		json_object_object_add(j->doc, "recovered", jstr("finished by a later gpotool run from its staged files"));
 		sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", j->id);

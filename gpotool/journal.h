@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "error.h"
 #include "plan.h"
+#include "safefile.h"
 #include "sbuf.h"
 
 struct journal_meta {
@@ -31,6 +32,11 @@ struct journal_target {
 	const char *key_prefix;    /* how keys are shown, e.g. "HKLM\\SYSTEM" */
 	const uint8_t *before;
 	size_t before_len;
+	/* or, for a large file, the before content is the locked file itself: hard-linked into the
+	 * journal (the rename leaves that inode to the journal alone), or copied by the kernel
+	 * when the journal is on another file system. before_sha256 is then its SHA-256. */
+	const struct locked_file *before_file;
+	const char *before_sha256;
 	const struct plan *plan;
 	const char *after_sha256;  /* of the content about to be put in place */
 	const char *staged;        /* the temp file holding that content, beside the target */

@@ -333,8 +333,9 @@ static int rollback_hive(struct rollback *r, struct gt_error *e)
 		return -1;
 	json_result(r, r->o->logical ? "logical" : "exact", path);
 	ret = reload_if_pending(r, e);
+	if (ret == 0)
+		ret = sha256_fd_hex(tx.file.fd, now, e);
 	if (ret == 0) {
-		sha256_hex(tx.file.bytes, tx.file.len, now);
 		plan_invert(&r->plan, &inv);
 		if (!r->o->logical && strcmp(now, json_str(r->file, "sha256_before") ? json_str(r->file, "sha256_before") : "") == 0)
 			ret = already_before(r, path);

@@ -109,6 +109,11 @@ static int open_target(const char *path, int write, struct locked_file *lf, stru
 
 int safefile_open(const char *path, int write, struct locked_file *lf, struct gt_error *e)
 {
+	return safefile_open_head(path, write, SIZE_MAX, lf, e);
+}
+
+int safefile_open_head(const char *path, int write, size_t head, struct locked_file *lf, struct gt_error *e)
+{
 	memset(lf, 0, sizeof(*lf));
 	lf->fd = -1;
 	if (open_target(path, write, lf, e) < 0)
@@ -120,7 +125,7 @@ int safefile_open(const char *path, int write, struct locked_file *lf, struct gt
 		safefile_close(lf);
 		return -1;
 	}
-	if (read_fd(lf->fd, (size_t)lf->st.st_size, &lf->bytes, &lf->len) < 0) {
+	if (read_fd(lf->fd, (size_t)lf->st.st_size < head ? (size_t)lf->st.st_size : head, &lf->bytes, &lf->len) < 0) {
 		gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(errno));
 		safefile_close(lf);
 		return -1;

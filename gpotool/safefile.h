@@ -17,8 +17,8 @@ struct locked_file {
 	char *path;
 	int fd;          /* open and, for writers, flock()ed until safefile_close */
 	struct stat st;
-	uint8_t *bytes;  /* the whole file as read under the lock */
-	size_t len;
+	uint8_t *bytes;  /* the file as read under the lock: all of it, or its head (safefile_open_head) */
+	size_t len;      /* bytes read; the file's size is st.st_size */
 	char *tmp_path;  /* the temp file being prepared, if any */
 };
 
@@ -26,6 +26,9 @@ struct locked_file {
  * another process holds it: waiting could act on content the user has not seen) and
  * refuses symbolic links and non-regular files. lf is released with safefile_close. */
 int safefile_open(const char *path, int write, struct locked_file *lf, struct gt_error *e);
+/* The same, reading only the first head bytes: a hive is read by hivex and libregf, and a
+ * second whole copy here would double the peak memory for nothing. */
+int safefile_open_head(const char *path, int write, size_t head, struct locked_file *lf, struct gt_error *e);
 void safefile_close(struct locked_file *lf);
 
 /* Reserves a temp file name in the target's directory (".NAME.gpotool-XXXXXX"). */

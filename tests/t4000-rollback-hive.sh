@@ -164,6 +164,34 @@ test_expect_success 'a deleted subtree comes back: exactly, and --logical after 
 	rl D /Unrelated/X | grep -q DWORD
 '
 
+test_expect_success 'the before copy: the old file itself (hard link), private once replaced' '
+	cp "$(sample_image dc01)/SYSTEM" H && chmod 644 H &&
+	ino=$(stat -c %i H) &&
+	gpotool stage kdc-compat --hive H >/dev/null 2>&1 &&
+	hid=$(last_entry) &&
+	test "$(stat -c %i state/journal/$hid/before-0.bin)" = "$ino" &&
+	test "$(stat -c %a state/journal/$hid/before-0.bin)" = 600 &&
+	test "$(stat -c %a H)" = 644 &&
+	cmp "$(sample_image dc01)/SYSTEM" state/journal/$hid/before-0.bin
+'
+
+if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d .)" ] && shm=$(mktemp -d /dev/shm/gpotool-t4000.XXXXXX); then
+	test_expect_success 'a journal on another file system gets a copy, and rollback works from it' '
+		cp "$(sample_image dc01)/SYSTEM" X &&
+		gpotool --state-dir "$shm" stage kdc-compat --hive X >/dev/null 2>&1 &&
+		xid=$(ls "$shm/journal" | tail -n 1) &&
+		test "$(stat -c %a "$shm/journal/$xid/before-0.bin")" = 600 &&
+		cmp "$(sample_image dc01)/SYSTEM" "$shm/journal/$xid/before-0.bin" &&
+		test "$(ls -A "$shm/journal/$xid" | tr "\n" " ")" = "before-0.bin entry.json " &&
+		gpotool --state-dir "$shm" rollback "$xid" >/dev/null &&
+		cmp "$(sample_image dc01)/SYSTEM" X
+	'
+	rm_shm() { rm -rf "$shm"; }
+else
+	test_skip 'a journal on another file system gets a copy, and rollback works from it' 'no /dev/shm on another file system'
+	rm_shm() { :; }
+fi
+
 test_expect_success 'bad IDs: malformed is a usage error, unknown is refused' '
 	test_must_fail 2 gpotool rollback ../../etc/passwd 2>err &&
 	test_one_line err "is not a journal entry ID" &&
@@ -232,4 +260,5 @@ test_expect_success 'a target replaced by a symbolic link is refused' '
 	cmp real "$(sample_image dc01)/SYSTEM"
 '
 
+rm_shm
 test_done

@@ -9,8 +9,8 @@
 # Kill statistics (where the kills landed) are printed as TAP comments. Without
 # ../shared/tools/gen_hives.py the concurrency tests run on the small sample hive and the
 # large-hive kill loop is reported as skipped; the two tests that stop or kill a writer at an
-# exact syscall with strace (just after its rename; at its first rename, the journal's before
-# copy) are skipped where strace cannot trace; under strace LeakSanitizer cannot run (it
+# exact syscall with strace (just after the hive's rename; at its first rename, the journal's
+# entry.json) are skipped where strace cannot trace; under strace LeakSanitizer cannot run (it
 # needs ptrace itself), so those two runs have leak detection off. T4300_KILLS sets the number of kills (18).
 . "$(dirname "$0")/test-lib.sh"
 
@@ -212,12 +212,14 @@ test_expect_success 'kill -9 at random moments: each next write starts at once, 
 # A writer paused by strace just after its rename (its entry still "pending", its lock on the
 # replaced inode): a writer starting then is not facing an interrupted write, and must not
 # "recover" it. Its own write must hold both changes.
+# Its renames: entry.json (pending), the hive, entry.json (complete); the before copy is a
+# hard link, the state directory being on the hive's file system here.
 if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 	test_expect_success 'a writer paused after its rename is not "recovered" by a concurrent writer' '
 		ino=$(stat -c %i $C) &&
 		litter $C >litter.before &&
 		{ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -o strace.log -f -e trace=rename,renameat,renameat2 \
-			-e inject=rename,renameat,renameat2:delay_exit=3000000:when=3 \
+			-e inject=rename,renameat,renameat2:delay_exit=3000000:when=2 \
 			"$GPOTOOL" hive set $C "$KDC" Paused REG_DWORD 7 >paused.out 2>paused.err & } &&
 		spid=$! &&
 		for i in $(seq 1 3000); do
@@ -245,8 +247,8 @@ if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 	'
 
 	# strace kills it for certain in the window a random kill -9 only sometimes hits: the
-	# temp file beside the hive is written, the journal entry directory made, its entry.json
-	# not yet (the first rename is the before copy's)
+	# temp file beside the hive is written, the journal entry directory made (with its before
+	# copy), its entry.json not yet (the first rename is entry.json's)
 	test_expect_success 'killed before its journal entry exists: the next write leaves no temp file, the journal no debris' '
 		export GPOTOOL_STATE_DIR=$TRASH/state-d &&
 		mkdir d && cp "$(sample_image dc01)/SYSTEM" d/SYSTEM && cp d/SYSTEM d.before &&

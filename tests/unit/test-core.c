@@ -214,7 +214,7 @@ static void test_new_hive_is_safe(void **state)
 	(void)state;
 	hivefile_new("SYSTEM", 133000000000000000ull, &buf, &len);
 	assert_int_equal(len, 8192);
-	assert_int_equal(hivefile_check_safe(buf, len, 0, &e), 0);
+	assert_int_equal(hivefile_check_safe(buf, len, len, 0, &e), 0);
 	assert_int_equal(hivefile_read_header(buf, len, &h, &e), 0);
 	assert_int_equal(h.minor, 3);
 	assert_int_equal(h.checksum_stored, h.checksum_computed);
@@ -230,7 +230,7 @@ static void check_unsafe(void (*damage)(uint8_t *buf, size_t *len), const char *
 
 	hivefile_new(NULL, 1, &buf, &len);
 	damage(buf, &len);
-	assert_int_equal(hivefile_check_safe(buf, len, 0, &e), -1);
+	assert_int_equal(hivefile_check_safe(buf, len, len, 0, &e), -1);
 	assert_int_equal(e.code, GT_REFUSED);
 	if (!strstr(e.msg, want))
 		fail_msg("'%s' not in '%s'", want, e.msg);
@@ -279,7 +279,7 @@ static void test_dirty_allowed_for_readers(void **state)
 	(void)state;
 	hivefile_new(NULL, 1, &buf, &len);
 	damage_dirty(buf, &len);
-	assert_int_equal(hivefile_check_safe(buf, len, 1, &e), 0);
+	assert_int_equal(hivefile_check_safe(buf, len, len, 1, &e), 0);
 	free(buf);
 }
 
