@@ -32,15 +32,15 @@ SAMPLE_REGS   := $(wildcard hives/*/*.reg)
 image_of = build/images/$(word 2,$(subst /, ,$(1)))/Windows/System32/config/$(basename $(notdir $(1)))
 SAMPLE_HIVES  := $(foreach f,$(SAMPLE_REGS),$(call image_of,$(f)))
 
-.PHONY: all samples deps check check-unit check-integration demo install clean asan
+.PHONY: all samples deps deps-bench bench check check-unit check-integration demo install clean asan
 .DELETE_ON_ERROR:
 
 all: build/gpotool samples
 
 # Installs what is missing as root; otherwise prints the exact line and stops.
-deps:
+define install_missing
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -53,6 +53,18 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+
+# The peers make bench measures gpotool against, and GNU time for the peak RSS.
+BENCH_PACKAGES := libwin-hivex-perl chntpw time libxml2-utils python3
+deps-bench:
+	$(call install_missing,$(BENCH_PACKAGES))
+
+bench: deps deps-bench build/gpotool
+	@python3 tests/bench/bench.py build/gpotool build/bench BENCHMARKS.md
 
 build/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
 	@mkdir -p $(@D)
