@@ -7,6 +7,23 @@
 
 #include "regvalue.h"
 
+/* A version bump rewrites the whole file from the decoded text: that is byte-preserving only
+ * when the UTF-16 decodes and encodes back to itself (a lone surrogate would not). */
+static int utf16_round_trips(const uint8_t *buf, size_t len, const struct sbuf *text, struct gt_error *e)
+{
+	struct gt_error ignored = { 0 };
+	struct sbuf back;
+	int same;
+
+	sbuf_init(&back);
+	same = utf8_to_utf16le(text->buf, text->len, &back, &ignored) == 0 && back.len == len && memcmp(back.buf, buf, len) == 0;
+	sbuf_release(&back);
+	if (!same)
+		return gt_fail(e, GT_REFUSED, "GPT.INI is not valid UTF-16 (an unpaired surrogate): rewriting its version "
+			       "would change other bytes too");
+	return 0;
+}
+
 static int decode(const uint8_t *buf, size_t len, struct gptini *g, struct gt_error *e)
 {
 	if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xFE) {
@@ -14,7 +31,7 @@ static int decode(const uint8_t *buf, size_t len, struct gptini *g, struct gt_er
 			return gt_fail(e, GT_REFUSED, "GPT.INI is UTF-16 with an odd number of bytes");
 		g->utf16 = 1;
 		utf16le_to_utf8(buf + 2, len - 2, &g->text);
-		return 0;
+		return utf16_round_trips(buf + 2, len - 2, &g->text, e);
 	}
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
 		g->utf8_bom = 1;

@@ -99,6 +99,7 @@ int keypath_parse(const char *text, struct keypath *kp, struct gt_error *e)
 		kp->mount = xstrdup(roots[i].mount ? roots[i].mount : raw.parts[1]);
 		if (roots[i].prefix && split(roots[i].prefix, kp, e) < 0) {
 			keypath_release(&raw);
+			keypath_release(kp);
 			return -1;
 		}
 		break;
@@ -106,8 +107,11 @@ int keypath_parse(const char *text, struct keypath *kp, struct gt_error *e)
 	for (size_t i = first; i < raw.n; i++)
 		push(kp, raw.parts[i], strlen(raw.parts[i]));
 	keypath_release(&raw);
-	if (kp->n > KEYPATH_MAX_DEPTH)
+	if (kp->n > KEYPATH_MAX_DEPTH) {
+		/* a mount prefix (HKCC's) can push a path at the limit over it */
+		keypath_release(kp);
 		return gt_fail(e, GT_USAGE, "key path deeper than %u levels", KEYPATH_MAX_DEPTH);
+	}
 	return 0;
 }
 

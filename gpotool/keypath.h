@@ -17,7 +17,8 @@ struct keypath {
 	char *mount;   /* hive the path names ("SYSTEM", "SOFTWARE", "NTUSER", ...), NULL if relative */
 };
 
-/* Parses text into kp (released with keypath_release). Errors are GT_USAGE. */
+/* Parses text into kp (released with keypath_release; on error there is nothing to release).
+ * Errors are GT_USAGE. */
 int keypath_parse(const char *text, struct keypath *kp, struct gt_error *e);
 void keypath_release(struct keypath *kp);
 /* "A\B\C"; caller frees. */

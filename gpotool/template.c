@@ -99,8 +99,28 @@ static int parse_date(const char *text, int *y, int *m, int *d)
 	return gmtime_r(&t, &back) && back.tm_mday == *d && back.tm_mon == *m - 1 ? 0 : -1;
 }
 
+/* Digits, dots between them, nine digits at most per part: 6.2406.0.1001. */
+static int version_valid(const char *v)
+{
+	while (*v) {
+		size_t n = strspn(v, "0123456789");
+
+		if (n == 0 || n > 9)
+			return 0;
+		v += n;
+		if (*v == '.' && v[1])
+			v++;
+		else if (*v)
+			return 0;
+	}
+	return 1;
+}
+
 int version_compare(const char *a, const char *b)
 {
+	/* checked whole first: a comparison settled by the first part must not hide a bad tail */
+	if (!*a || !*b || !version_valid(a) || !version_valid(b))
+		return -2;
 	while (*a || *b) {
 		uint64_t x = 0, y = 0;
 		size_t na = strspn(a, "0123456789"), nb = strspn(b, "0123456789");
@@ -135,10 +155,12 @@ static int take_field(struct template *t, const char *field, const char *kind, c
 	} else if (strcmp(kind, "regkey") == 0) {
 		struct keypath kp;
 
-		if (keypath_parse(v, &kp, &inner) < 0 || !kp.mount)
+		int full = keypath_parse(v, &kp, &inner) == 0 && kp.mount;
+
+		keypath_release(&kp);
+		if (!full)
 			return gt_fail(e, GT_REFUSED, "%s: %s must be a full key path (HKLM\\...)%s%s", where, field,
 				       inner.code ? ": " : "", inner.msg);
-		keypath_release(&kp);
 	} else if (strcmp(kind, "regtype") == 0) {
 		if (!reg_type_from_name(v, &t->type) || t->type != RT_DWORD)
 			return gt_fail(e, GT_REFUSED, "%s: %s must be REG_DWORD (the only type templates stage)", where, field);

@@ -14,6 +14,7 @@
 #include "keypath.h"
 #include "regvalue.h"
 #include "sbuf.h"
+#include "template.h"
 
 static void test_parse_u64(void **state)
 {
@@ -202,6 +203,30 @@ static void test_keypath_depth(void **state)
 	sbuf_addstr(&sb, "\\k");
 	check_bad_path(sb.buf);
 	sbuf_release(&sb);
+	/* at the limit, HKCC's own prefix (3 levels) pushes it over: refused, nothing leaked
+	 * (found by fuzz-keypath, tests/fuzz/regressions/keypath-too-deep-leak) */
+	sbuf_init(&sb);
+	sbuf_addstr(&sb, "HKCC");
+	for (int i = 0; i < KEYPATH_MAX_DEPTH - 1; i++)
+		sbuf_addstr(&sb, "\\k");
+	check_bad_path(sb.buf);
+	sbuf_release(&sb);
+}
+
+/* A malformed tail is malformed even when the first part already decides the order
+ * (found by fuzz-template: "min-connector: 6.x" was accepted). */
+static void test_version_compare(void **state)
+{
+	(void)state;
+	assert_int_equal(version_compare("6.2406.0.1001", "6.2406.0.1001"), 0);
+	assert_int_equal(version_compare("6.2406.0.1000", "6.2406.0.1001"), -1);
+	assert_int_equal(version_compare("6.2406.1", "6.2406.0.1001"), 1);
+	assert_int_equal(version_compare("7", "6.2406.0.1001"), 1);
+	assert_int_equal(version_compare("6.x", "0"), -2);
+	assert_int_equal(version_compare("7.", "6"), -2);
+	assert_int_equal(version_compare("7..1", "6"), -2);
+	assert_int_equal(version_compare("", "6"), -2);
+	assert_int_equal(version_compare("1234567890", "6"), -2);
 }
 
 static void test_new_hive_is_safe(void **state)
@@ -363,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_utf16_to_utf8_lenient),
 		cmocka_unit_test(test_keypath),
 		cmocka_unit_test(test_keypath_depth),
+		cmocka_unit_test(test_version_compare),
 		cmocka_unit_test(test_new_hive_is_safe),
 		cmocka_unit_test(test_unsafe_hives),
 		cmocka_unit_test(test_dirty_allowed_for_readers),

@@ -349,6 +349,18 @@ static void check_parse_bad(const void *buf, size_t len)
 	assert_null(strchr(e.msg, '\n'));
 }
 
+/* An unpaired surrogate would come back as U+FFFD: the bump would change other bytes
+ * (found by fuzz-gptini, tests/fuzz/regressions/gptini-utf16-lone-surrogate-rewritten). */
+static void test_gptini_utf16_lone_surrogate(void **state)
+{
+	static const uint8_t lone[] = { 0xFF, 0xFE, '[', 0, 'G', 0, 'e', 0, 'n', 0, 'e', 0, 'r', 0, 'a', 0, 'l', 0, ']', 0,
+					'\r', 0, '\n', 0, 'V', 0, 'e', 0, 'r', 0, 's', 0, 'i', 0, 'o', 0, 'n', 0, '=', 0,
+					'1', 0, '\r', 0, '\n', 0, 'x', 0, '=', 0, 0x00, 0xDC, '\r', 0, '\n', 0 };
+
+	(void)state;
+	check_parse_bad(lone, sizeof(lone));
+}
+
 /* render(g, version) must be exactly want (want_len bytes). */
 static void check_render(const struct gptini *g, uint32_t version, const void *want, size_t want_len)
 {
@@ -506,6 +518,7 @@ static void test_gptini_new(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gptini_utf16_lone_surrogate),
 		cmocka_unit_test(test_extnames_empty),
 		cmocka_unit_test(test_extnames_existing_group_without_tool),
 		cmocka_unit_test(test_extnames_already_present),
