@@ -8,7 +8,7 @@ SHELL   := /bin/bash
 
 # Debian packages: build (first line), tests and demo (second line).
 DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev \
-                libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace
+                libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang
 
 PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"
@@ -109,7 +109,10 @@ $(2): $(1) build/gpotool
 endef
 $(foreach f,$(SAMPLE_REGS),$(eval $(call sample_rule,$(f),$(call image_of,$(f)))))
 
-check: deps all asan $(UNITS)
+check: deps all asan $(UNITS) build/faultshim.so
+	@echo "== every fuzz harness for $(FUZZ_CHECK_SECONDS) s (ASan + UBSan), replaying the regressions first"
+	@$(MAKE) --no-print-directory fuzz-check
+	@echo "== unit and integration tests"
 	@tests/run-tests build/gpotool build/unit
 	@echo "== the same tests under AddressSanitizer and UBSan"
 	@tests/run-tests build/asan/gpotool build/asan/unit
@@ -125,3 +128,7 @@ install: build/gpotool
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
+
+include tests/fault/fault.mk
