@@ -386,7 +386,8 @@ void gpp_item_release(struct gpp_item *it)
  * a key and share the empty name with the key's default value. */
 long gpp_find(const struct gpp_doc *d, const char *hive, const char *key, const char *name)
 {
-	for (size_t i = 0; i < d->nitems; i++) {
+	/* from the end: clients apply the items in order, so of two for one value the last wins */
+	for (size_t i = d->nitems; i-- > 0;) {
 		xmlNodePtr props = child_element(d->items[i], "Properties");
 		char *h = attr(props, "hive"), *k = attr(props, "key"), *nm = attr(props, "name"), *t = attr(props, "type");
 		int match = *t && strcasecmp(h, hive) == 0 && strcasecmp(k, key) == 0 && strcasecmp(nm, name) == 0;

@@ -54,7 +54,8 @@ size_t gpp_item_count(const struct gpp_doc *doc);
 /* Copies item i; release with gpp_item_release. */
 void gpp_item_get(const struct gpp_doc *doc, size_t i, struct gpp_item *out);
 void gpp_item_release(struct gpp_item *it);
-/* Index of the item keyed on hive + key + name (case-insensitive), or -1. */
+/* Index of the item keyed on hive + key + name (case-insensitive), or -1; of several, the
+ * last, which is the one clients end up applying. */
 long gpp_find(const struct gpp_doc *doc, const char *hive, const char *key, const char *name);
 
 /* The item's value as GPP writes it: DWORD 8 upper-case hex digits, QWORD 16, BINARY hex

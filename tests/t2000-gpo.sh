@@ -853,4 +853,17 @@ test_expect_success 'no temp file is left in any GPO folder' '
 	! find "$G" -name ".*" | grep -q .
 '
 
+test_expect_success 'two items for one value: gpo set updates the last, the one clients apply' '
+	DG={5E1D0A11-3C2B-4A59-8E6F-7D8C9B0A1F2E} &&
+	gpotool gpo new . --name dup --guid "$DG" >/dev/null &&
+	mkdir -p "$DG/Machine/Preferences/Registry" &&
+	cp "$PROJECT_DIR/tests/fuzz/regressions/gpp-duplicate-items-set-misses-last" "$DG/Machine/Preferences/Registry/Registry.xml" &&
+	gpotool gpo set "$DG" "HKLM\\SOFTWARE\\X" V REG_DWORD 5 >/dev/null 2>&1 &&
+	python3 -c "import sys, xml.etree.ElementTree as ET
+for r in ET.parse(sys.argv[1]).getroot().iter(\"Registry\"):
+    print(r.get(\"uid\")[-2], r.find(\"Properties\").get(\"value\"))" "$DG/Machine/Preferences/Registry/Registry.xml" >actual &&
+	printf "1 00000001\n2 00000005\n" >expect &&
+	test_cmp expect actual
+'
+
 test_done
