@@ -58,8 +58,13 @@ static char *unrecorded_write(const char *state, const char *log, struct gt_erro
 			const char *status = json_str(doc, "status");
 
 			if (status && strcmp(status, "complete") == 0 && !json_object_object_get(doc, "recovered") &&
-			    !(s.n && bsearch(&ids[i], s.ids, s.n, sizeof(*s.ids), cmp_str)))
-				missing = xstrdup(ids[i]);
+			    !(s.n && bsearch(&ids[i], s.ids, s.n, sizeof(*s.ids), cmp_str))) {
+				if (json_str(doc, "audit_error"))
+					out_warn("journal entry %s has no audit record: appending it failed (%s)", ids[i],
+						 json_str(doc, "audit_error"));
+				else
+					missing = xstrdup(ids[i]);
+			}
 			journal_free(j);
 		}
 		free(ids[i]);

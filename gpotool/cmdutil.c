@@ -307,6 +307,10 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 			out_text(ctx, "verified: Registry.xml parses, matches the schema and holds exactly this change\n");
 			out_text(ctx, "note: a GPMC backup has no GPT.INI; GPMC sets the version when it restores the backup\n");
 		}
+		if (tx->warning) {
+			out_warn("the change is in place, but: %s", tx->warning);
+			json_object_object_add(ctx->result, "warning", json_object_new_string(tx->warning));
+		}
 		free(ctx->journal_id);
 		ctx->journal_id = xstrdup(tx->journal_id);
 		if (!ctx->defer_journal_line)

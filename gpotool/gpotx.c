@@ -74,6 +74,7 @@ void gpotx_close(struct gpotx *tx)
 	sbuf_release(&tx->new_reg);
 	free(tx->reg_path);
 	free(tx->journal_id);
+	free(tx->warning);
 	memset(tx, 0, sizeof(*tx));
 	tx->version_file.fd = tx->reg_file.fd = -1;
 }
@@ -122,9 +123,27 @@ static int file_mode(const struct locked_file *lf, mode_t fallback)
 
 static int remove_registry(struct gpotx *tx, struct gt_error *e)
 {
+	struct gt_error sync = { 0 };
+
 	if (unlink(tx->reg_path) < 0)
 		return gt_fail(e, GT_FAILED, "unable to remove '%s': %s", tx->reg_path, strerror(errno));
-	return fsync_parent_dir(tx->reg_path, e);
+	/* removed for every reader now: a failed directory fsync only makes it less durable */
+	if (fsync_parent_dir(tx->reg_path, &sync) < 0)
+		tx->warning = xstrdup(sync.msg);
+	return 0;
+}
+
+/* After GPT.INI could not be replaced: Registry.xml back as it was (removed if it was new).
+ * 1 when it is the original again, whatever a later step (a directory fsync) said. */
+static int put_back_registry(struct gpotx *tx, struct gt_error *e)
+{
+	char want[SHA256_HEX_LEN + 1], now[SHA256_HEX_LEN + 1];
+
+	if (!tx->reg_exists)
+		return unlink(tx->reg_path) == 0 || errno == ENOENT;
+	write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len, (mode_t)file_mode(&tx->reg_file, 0644), e);
+	sha256_hex(tx->reg_file.bytes, tx->reg_file.len, want);
+	return sha256_file_hex(tx->reg_path, now, e) == 0 && strcmp(want, now) == 0;
 }
 
 int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta_in, const struct plan *plan,
@@ -190,22 +209,31 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		/* put Registry.xml back, so that the GPO is entirely as before */
 		struct gt_error undo = { 0 };
 
-		if (tx->reg_exists ? write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len,
-						       (mode_t)file_mode(&tx->reg_file, 0644), &undo) < 0
-				   : unlink(tx->reg_path) < 0) {
-			journal_abandon(j, e->msg);
+		if (!put_back_registry(tx, &undo)) {
+			/* neither state can be made whole now: the entry stays pending with GPT.INI's
+			 * staged file, and the next write to this GPO finishes the change from them */
+			gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old); journal entry %s stays pending "
+				  "and the next gpotool write to this GPO finishes it: ", tx->gpo.dir, journal_id(j));
+			free(gpt.tmp);
+			gpt.tmp = NULL;
 			journal_free(j);
+			staged_discard(&reg);
 			staged_discard(&gpt);
 			sbuf_release(&gpt_bytes);
-			return gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old) and Registry.xml could not "
-					 "be put back; its previous content is in the journal: ", tx->gpo.dir);
+			return -1;
 		}
 		journal_abandon(j, e->msg);
 		goto fail;
 	}
 	tx->journal_id = xstrdup(journal_id(j));
-	if (journal_complete(j, e) < 0)
-		gt_error_clear(e); /* the change is in place; the entry stays "pending" and says what it was */
+	if (!tx->warning && (reg.sync_warning || gpt.sync_warning))
+		tx->warning = xstrdup(reg.sync_warning ? reg.sync_warning : gpt.sync_warning);
+	if (journal_complete(j, e) < 0) {
+		/* the change is in place; the entry stays "pending" and says what it was */
+		free(tx->warning);
+		tx->warning = xstrdup(e->msg);
+		gt_error_clear(e);
+	}
 	journal_free(j);
 	staged_discard(&reg);
 	staged_discard(&gpt);

@@ -30,6 +30,7 @@ struct gpotx {
 	int remove_reg;                 /* the commit removes Registry.xml (a rollback to before it existed) */
 	uint32_t new_version;
 	char *journal_id;
+	char *warning;                  /* the change is in place, but something after it went wrong */
 };
 
 int gpotx_open(struct gpotx *tx, const char *dir, int user, int write, struct gt_error *e);

@@ -668,6 +668,8 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 		return -1;
 	}
 	tx->journal_id = xstrdup(journal_id(j));
+	if (tx->file.sync_warning)
+		tx->warning = xstrdup(tx->file.sync_warning);
 	fault_point("hive-after-rename");
 	if (journal_complete(j, e) < 0) {
 		/* the change is in place and the entry still holds the before-state: say so, not "failed" */
@@ -675,6 +677,9 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 
 		sbuf_init(&w);
 		sbuf_addf(&w, "journal entry %s could not be marked complete (%s); it stays 'pending'", tx->journal_id, e->msg);
+		if (tx->warning)
+			sbuf_addf(&w, "; and %s", tx->warning);
+		free(tx->warning);
 		tx->warning = sbuf_detach(&w, NULL);
 		sbuf_release(&w);
 		gt_error_clear(e);

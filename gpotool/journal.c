@@ -516,6 +516,19 @@ int journal_load(const char *state_dir, const char *id, struct journal_entry **o
 	return 0;
 }
 
+int journal_annotate(const char *state_dir, const char *id, const char *key, const char *value, struct gt_error *e)
+{
+	struct journal_entry *j;
+	int ret;
+
+	if (journal_load(state_dir, id, &j, e) < 0)
+		return -1;
+	json_object_object_add(j->doc, key, jstr(value));
+	ret = save_doc(j, e);
+	journal_free(j);
+	return ret;
+}
+
 struct json_object *journal_doc(const struct journal_entry *j)
 {
 	return j->doc;

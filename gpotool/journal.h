@@ -71,6 +71,9 @@ int journal_id_valid(const char *id);
 int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_error *e);
 /* Reads entry id: GT_REFUSED when there is no such entry or it is malformed. */
 int journal_load(const char *state_dir, const char *id, struct journal_entry **out, struct gt_error *e);
+/* Adds key: value to entry id (what happened after it was written, e.g. its audit record
+ * could not be appended). */
+int journal_annotate(const char *state_dir, const char *id, const char *key, const char *value, struct gt_error *e);
 /* The entry's document, owned by j. */
 struct json_object *journal_doc(const struct journal_entry *j);
 /* The copy of target i as it was before the change, checked against its recorded SHA-256

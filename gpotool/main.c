@@ -157,6 +157,11 @@ static void audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const c
 		closelog();
 	}
 	if (e.code != GT_OK) {
+		struct gt_error ignored = { 0 };
+
+		/* the journal keeps the gap on record, so audit verify can tell it from a deletion */
+		if (ctx->journal_id)
+			journal_annotate(ctx_state_dir(ctx), ctx->journal_id, "audit_error", e.msg, &ignored);
 		out_warn("the audit record was not written: %s", e.msg);
 		json_object_object_add(ctx->result, "audit_error", json_object_new_string(e.msg));
 	}

@@ -149,6 +149,7 @@ void safefile_close(struct locked_file *lf)
 		close(lf->fd); /* releases the flock */
 	free(lf->path);
 	free(lf->bytes);
+	free(lf->sync_warning);
 	memset(lf, 0, sizeof(*lf));
 	lf->fd = -1;
 }
@@ -232,13 +233,26 @@ int fsync_parent_dir(const char *path, struct gt_error *e)
 	return ret;
 }
 
+/* After the rename the new file is in place for every reader: a directory fsync that fails
+ * then cannot undo it, only leave it less durable. So it is said, not turned into a failure. */
+static void note_unsynced(const char *path, char **warning)
+{
+	struct gt_error e = { 0 };
+
+	if (fsync_parent_dir(path, &e) == 0)
+		return;
+	free(*warning);
+	*warning = xstrdup(e.msg);
+}
+
 int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e)
 {
 	if (rename(lf->tmp_path, lf->path) < 0)
 		return gt_fail(e, GT_FAILED, "unable to replace '%s': %s", lf->path, strerror(errno));
 	free(lf->tmp_path);
 	lf->tmp_path = NULL;
-	return fsync_parent_dir(lf->path, e);
+	note_unsynced(lf->path, &lf->sync_warning);
+	return 0;
 }
 
 int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct gt_error *e)
@@ -344,7 +358,8 @@ int staged_commit(struct staged_file *sf, struct gt_error *e)
 		return gt_fail(e, GT_FAILED, "unable to replace '%s': %s", sf->path, strerror(errno));
 	free(sf->tmp);
 	sf->tmp = NULL;
-	return fsync_parent_dir(sf->path, e);
+	note_unsynced(sf->path, &sf->sync_warning);
+	return 0;
 }
 
 void staged_discard(struct staged_file *sf)
@@ -353,7 +368,8 @@ void staged_discard(struct staged_file *sf)
 		unlink(sf->tmp);
 	free(sf->tmp);
 	free(sf->path);
-	sf->tmp = sf->path = NULL;
+	free(sf->sync_warning);
+	sf->tmp = sf->path = sf->sync_warning = NULL;
 }
 
 char *absolute_path(const char *path)

@@ -20,6 +20,7 @@ struct locked_file {
 	uint8_t *bytes;  /* the file as read under the lock: all of it, or its head (safefile_open_head) */
 	size_t len;      /* bytes read; the file's size is st.st_size */
 	char *tmp_path;  /* the temp file being prepared, if any */
+	char *sync_warning; /* set when the file was replaced but its directory could not be fsynced */
 };
 
 /* Opens and reads path. write = 1 takes an exclusive lock (refused with GT_REFUSED when
@@ -37,7 +38,8 @@ int safefile_tmp_create(struct locked_file *lf, struct gt_error *e);
 int safefile_tmp_write(struct locked_file *lf, const void *buf, size_t len, struct gt_error *e);
 /* Gives the temp file the original's mode and owner, and fsyncs it. */
 int safefile_tmp_finish(struct locked_file *lf, struct gt_error *e);
-/* Renames the temp file over the target and fsyncs the directory. */
+/* Renames the temp file over the target and fsyncs the directory; a failed directory fsync
+ * leaves the file in place and sets lf->sync_warning (0 is returned: it is replaced). */
 int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e);
 /* Removes the temp file if one is pending (also done by safefile_close). */
 void safefile_tmp_discard(struct locked_file *lf);
@@ -53,6 +55,7 @@ int write_file_new(const char *path, const void *buf, size_t len, mode_t mode, s
 struct staged_file {
 	char *path;
 	char *tmp;
+	char *sync_warning; /* as in locked_file */
 };
 
 int staged_write(const char *path, const void *buf, size_t len, mode_t mode, struct staged_file *sf, struct gt_error *e);

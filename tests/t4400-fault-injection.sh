@@ -10,41 +10,46 @@
 #   hive-rollback      rollback ID of a hive-stage entry
 #   gpo-rollback-existing / gpo-rollback-new  rollback ID of a GPO stage (Registry.xml put
 #                      back / removed, GPT.INI's version raised again)
-# and after each run:
+# and after each faulted run:
 #   - the exit code is 4, except where the failed call comes after the change is in place
-#     (see "classes" below): then 0 with a warning;
+#     (see the classes below): then 0 with a warning;
 #   - exit 4: every target (the hive; Registry.xml and GPT.INI) is byte-for-byte the original;
 #     exit 0: every target is the complete new content (byte-for-byte the clean run's result
-#     where that is deterministic; else the SHA-256 its journal entry recorded as after, and
-#     `validate` agrees);
-#   - no temp file (.NAME.gpotool-XXXXXX) beside any target, and none inside the journal entry;
+#     where that is deterministic: rollbacks, GPT.INI; else the SHA-256 its journal entry
+#     recorded as after, and `validate` agrees after the next run);
+#   - no temp file (.NAME.gpotool-XXXXXX) beside any target, none inside the journal entry;
 #   - at most one new journal entry: "failed" or "pending" with the targets original (exit 4),
-#     "complete" with them new (or "pending" when the fault hit its complete-mark); each
-#     target's sha256_before is the original's, a complete entry's sha256_after the target's;
-#   - audit.log has no torn line and `audit verify` exits 0;
+#     "complete" with them new (or "pending", said in a warning, when the fault hit its
+#     complete-mark); each target's sha256_before is the original's, a complete entry's
+#     sha256_after the target's; a directory without entry.json only after exit 4;
+#   - audit.log has no torn line, and one record more (none when its append was the fault);
 #   - the next normal run of the same command exits 0 (finishing or rolling back what the
 #     faulted run left pending, sweeping a half-made entry directory), after which the targets
 #     hold the new content, no entry is pending, and `audit verify` exits 0.
-# Classes of fault point (from the clean run's trace, relative to the rename that puts the last
-# target in place, the commit: the hive's; GPT.INI's for a GPO):
-#   before-commit    any call before the commit, incl. the commit rename itself: exit 4
+# Classes of fault point, from the clean run's trace, relative to the commit: the rename that
+# puts the last target in place (the hive; GPT.INI, which a GPO writes after Registry.xml):
+#   before-commit    any call before the commit, the commit rename included: exit 4
 #   journal-link     the link() that makes the journal's before copy of a hive: gpotool copies
 #                    the file instead (copy_file_range), so exit 0 and the write is complete
 #   commit-dirsync   the fsync of the target's directory just after the commit rename: the new
-#                    file is in place, so either exit 0 (complete) or exit 4 with the original
-#                    put back; never exit 4 with the new file in place
+#                    file is in place, so exit 0 (complete) or exit 4 with the original put
+#                    back; never exit 4 with the new file in place
 #   journal-complete a call of the journal's "complete" mark (temp entry.json write, fsync,
 #                    rename, directory fsync): exit 0 with a warning; the entry is "pending" (or
 #                    "complete" when only the directory fsync failed); the next run finishes it
-#   audit            the audit record's write or fsync: exit 0 with a warning; a failed write
-#                    leaves no torn line
-# Besides one fault at a time (modes "one"), "xdev" repeats the hive commands with link()
-# failing EXDEV throughout (a state directory on another file system), so the before copy is
-# made with copy_file_range, and its faults are counted and injected too; "short" makes each
-# write return half its bytes and the descriptor's later writes fail; "sticky" fails every
-# call from the Nth on (a disk that stays full), "any" kind counted together.
-# Totals (fault points per command and kind) are printed as TAP comments. T4400_ERRNOS
-# overrides the errno list ("ENOSPC EIO").
+#   audit            the audit record's write or fsync: exit 0 with a warning; no torn line
+# Modes: "one" fails one call; "xdev" repeats the hive commands with link() failing EXDEV
+# throughout (a state directory on another file system), so the before copy is made with
+# copy_file_range, whose faults are then injected too; "short" makes the Nth write return half
+# its bytes and the descriptor's later writes fail (ENOSPC as it usually arrives); "sticky"
+# fails every call from the Nth on, of any kind that a full disk fails (write, fsync, rename,
+# link, copy_file_range); "double" fails GPT.INI's rename and then each later call in turn
+# (Registry.xml's put-back, the "failed" mark, the audit record). Only when the put-back
+# itself fails (sticky, double) may a GPO be left half-changed at exit 4, and then gpotool must
+# say so and leave the entry "pending", so that the next run finishes or undoes it.
+# Totals (fault points per command, mode and kind) are printed as TAP comments. T4400_ERRNOS
+# overrides the errno list of the one-call modes ("ENOSPC EIO"); T4400_SYNC=1 lets the fsyncs
+# of the runs that are not failed reach the disk (by default the shim returns at once).
 . "$(dirname "$0")/test-lib.sh"
 
 SHIM=$PROJECT_DIR/build/faultshim.so
@@ -161,6 +166,11 @@ def classify(calls, n):
     what = '%s %s%s' % (kind, os.path.relpath(src, RUN), ' -> ' + os.path.relpath(dst, RUN) if dst else '')
     if src.endswith('/state/audit.log'):
         return 'audit', what
+    # the directory fsync just after an earlier target's rename (a GPO's Registry.xml): that
+    # file is in place for every reader, so gpotool goes on, warns, and completes the write
+    if (kind == 'fsync' and i > 0 and calls[i - 1][0] in ('rename', 'unlink') and '/state/' not in calls[i - 1][2] + calls[i - 1][3]
+            and src == os.path.dirname(calls[i - 1][3] or calls[i - 1][2])):
+        return 'commit-dirsync', what
     if i <= commit:
         if kind == 'link' and '/state/journal/' in dst:
             return 'journal-link', what
@@ -260,6 +270,9 @@ def check_point(n, calls, nth=None, cls=None, what=None):
     # that the next run finishes or undoes it
     half = (rc == 4 and overall == 'mixed' and MODE in ('sticky', 'double') and 'half-changed' in err and
             new_ids and all(ents[i].get('status') == 'pending' for i in new_ids))
+    if half:
+        # the staged GPT.INI is what the next run finishes the change from: it must stay
+        problems[:] = [p for p in problems if not ('temp file left beside the target' in p and '.GPT.INI.gpotool-' in p)]
 
     allowed = {'before-commit': {4}, 'journal-link': {0}, 'commit-dirsync': {0, 4}, 'journal-complete': {0},
                'audit': {0}, 'after-commit': {0}}.get(cls, {0, 4})
@@ -310,9 +323,7 @@ def check_point(n, calls, nth=None, cls=None, what=None):
     records = audit_records(RUN, problems, 'faulted run')
     if not (records == SNAP_RECORDS + 1 or (records == SNAP_RECORDS and (cls == 'audit' or MODE in ('sticky', 'double')))):
         problems.append('audit.log holds %d records, %d before the run' % (records, SNAP_RECORDS))
-    vrc, vout, verr = gpotool(['audit', 'verify'])
-    if vrc != 0:
-        problems.append('audit verify after the faulted run exits %d: %s' % (vrc, verr.strip()))
+    # (audit verify runs once, after the next run: a torn line or a broken link would still be there)
     faulted = {i: ents[i].get('status') for i in new_ids}
     faulted_targets = overall
 
@@ -338,6 +349,10 @@ def check_point(n, calls, nth=None, cls=None, what=None):
                                 'not "%s"' % (i, s, faulted_targets, now, '" or "'.join(want)))
         audit_records(RUN, problems, 'next run')
         vrc, vout, verr = gpotool(['audit', 'verify'])
+        # a full disk took the audit record and the journal's note of its loss: the gap is real,
+        # and verify must name exactly it
+        if vrc == 1 and MODE == 'sticky' and any(i in verr for i in faulted) and 'no record names it' in verr:
+            vrc = 0
         if vrc != 0:
             problems.append('audit verify after the next run exits %d: %s' % (vrc, verr.strip()))
         if CONF['validate'] and gpotool(CONF['validate'])[0] != 0:
