@@ -99,11 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct gpp_item it;
 
 		gpp_item_get(doc, i, &it);
-		/* gpp_find keys on hive + key + name of value items (type not ""): the first match */
+		/* gpp_find keys on hive + key + name of value items (type not ""): the last match */
 		if (*it.type) {
 			long at = gpp_find(doc, it.hive, it.key, it.name);
 
-			FUZZ_CHECK(at >= 0 && at <= (long)i, "item %zu found at %ld", i, at);
+			FUZZ_CHECK(at >= (long)i && at < (long)gpp_item_count(doc), "item %zu found at %ld", i, at);
 			if (edit < 0)
 				edit = at;
 		}
