@@ -384,21 +384,26 @@ void gpp_item_release(struct gpp_item *it)
 
 /* A value item, not one of the Registry Wizard's key-only items (type=""), which create
  * a key and share the empty name with the key's default value. */
+/* Item i sets or deletes the value hive\key\name (key-only items, type "", do not). */
+static int item_has_key(const struct gpp_doc *d, size_t i, const char *hive, const char *key, const char *name)
+{
+	xmlNodePtr props = child_element(d->items[i], "Properties");
+	char *h = attr(props, "hive"), *k = attr(props, "key"), *nm = attr(props, "name"), *t = attr(props, "type");
+	int match = *t && strcasecmp(h, hive) == 0 && strcasecmp(k, key) == 0 && strcasecmp(nm, name) == 0;
+
+	free(h);
+	free(k);
+	free(nm);
+	free(t);
+	return match;
+}
+
 long gpp_find(const struct gpp_doc *d, const char *hive, const char *key, const char *name)
 {
 	/* from the end: clients apply the items in order, so of two for one value the last wins */
-	for (size_t i = d->nitems; i-- > 0;) {
-		xmlNodePtr props = child_element(d->items[i], "Properties");
-		char *h = attr(props, "hive"), *k = attr(props, "key"), *nm = attr(props, "name"), *t = attr(props, "type");
-		int match = *t && strcasecmp(h, hive) == 0 && strcasecmp(k, key) == 0 && strcasecmp(nm, name) == 0;
-
-		free(h);
-		free(k);
-		free(nm);
-		free(t);
-		if (match)
+	for (size_t i = d->nitems; i-- > 0;)
+		if (item_has_key(d, i, hive, key, name))
 			return (long)i;
-	}
 	return -1;
 }
 
@@ -717,15 +722,27 @@ int gpp_apply_set(const struct gpp_doc *d, const struct gpp_setting *s, struct s
 int gpp_apply_delete(const struct gpp_doc *d, const char *hive, const char *key, const char *name,
 		     struct sbuf *out, struct gt_error *e)
 {
-	long i = gpp_find(d, hive, key, name);
-	size_t from;
+	size_t at = 0, from;
+	int removed = 0;
 
 	(void)e;
-	if (i < 0)
-		return 0;
-	leading_space(d, d->item_elem[i], &from);
-	splice(d, from, d->spans[d->item_elem[i]].end, "", 0, out);
-	return 1;
+	/* every item for the value: one left behind would still be applied */
+	for (size_t i = 0; i < d->nitems; i++) {
+		if (!item_has_key(d, i, hive, key, name))
+			continue;
+		leading_space(d, d->item_elem[i], &from);
+		if (from < at)
+			from = at;
+		if (!removed)
+			sbuf_add(out, d->bytes, from);
+		else
+			sbuf_add(out, d->bytes + at, from - at);
+		at = d->spans[d->item_elem[i]].end;
+		removed = 1;
+	}
+	if (removed)
+		sbuf_add(out, d->bytes + at, d->len - at);
+	return removed;
 }
 
 int gpp_apply_restore(const struct gpp_doc *cur, const struct gpp_doc *model, const char *hive, const char *key,
@@ -762,16 +779,24 @@ static void dump_plain(xmlDocPtr doc, xmlNodePtr n, struct sbuf *out)
 	xmlBufferFree(b);
 }
 
+/* skip_old < 0 with gone_key set: every old item for that value is gone (a delete). */
 static int same_other_items(const struct gpp_doc *old, const struct gpp_doc *new_doc, long skip_old, long skip_new,
-			    struct gt_error *e)
+			    const char *const *gone_key, struct gt_error *e)
 {
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, n_old = old->nitems;
 	struct sbuf a, b;
 	int ret = 0;
 
+	if (gone_key)
+		for (size_t k = 0; k < old->nitems; k++)
+			n_old -= item_has_key(old, k, gone_key[0], gone_key[1], gone_key[2]);
+	else
+		n_old -= skip_old >= 0;
 	sbuf_init(&a);
 	sbuf_init(&b);
 	while (ret == 0) {
+		while (gone_key && i < old->nitems && item_has_key(old, i, gone_key[0], gone_key[1], gone_key[2]))
+			i++;
 		if ((long)i == skip_old)
 			i++;
 		if ((long)j == skip_new)
@@ -779,7 +804,7 @@ static int same_other_items(const struct gpp_doc *old, const struct gpp_doc *new
 		if (i >= old->nitems || j >= new_doc->nitems) {
 			if (i < old->nitems || j < new_doc->nitems)
 				ret = gt_fail(e, GT_FAILED, "verification failed: the written Registry.xml has %zu other items, not %zu",
-					      new_doc->nitems - (skip_new >= 0), old->nitems - (skip_old >= 0));
+					      new_doc->nitems - (skip_new >= 0), n_old);
 			break;
 		}
 		sbuf_reset(&a);
@@ -834,7 +859,7 @@ int gpp_verify(const struct gpp_doc *old, const uint8_t *buf, size_t len, const 
 	else if (!s && in_new >= 0)
 		ret = gt_fail(e, GT_FAILED, "verification failed: the written Registry.xml still has the item");
 	else
-		ret = same_other_items(old, d, in_old, in_new, e);
+		ret = same_other_items(old, d, s ? in_old : -1, in_new, s ? NULL : (const char *const[]){ hive, key, name }, e);
 	if (ret == 0 && s)
 		ret = item_matches(d, in_new, s, e);
 	gpp_free(d);
@@ -856,7 +881,7 @@ int gpp_verify_restored(const struct gpp_doc *old, const uint8_t *buf, size_t le
 		ret = gt_fail(e, GT_FAILED, "verification failed: the written Registry.xml %s the item",
 			      in_new >= 0 ? "still has" : "lacks");
 	else
-		ret = same_other_items(old, d, in_old, in_new, e);
+		ret = same_other_items(old, d, in_old, in_new, in_model < 0 ? (const char *const[]){ hive, key, name } : NULL, e);
 	if (ret == 0 && in_new >= 0) {
 		struct sbuf a, b;
 

@@ -65,7 +65,8 @@ int gpp_value_text(const struct reg_value *v, struct sbuf *out, struct gt_error 
 /* The new file with the item added (appended at the end) or, when it exists, rewritten in
  * place with its uid and everything it carries that the setting does not name. */
 int gpp_apply_set(const struct gpp_doc *doc, const struct gpp_setting *s, struct sbuf *out, struct gt_error *e);
-/* The new file without the item. 1 removed, 0 absent (out untouched). */
+/* The new file without the item: every item for the value, as one left would still be
+ * applied. 1 removed, 0 absent (out untouched). */
 int gpp_apply_delete(const struct gpp_doc *doc, const char *hive, const char *key, const char *name,
 		     struct sbuf *out, struct gt_error *e);
 

@@ -866,4 +866,12 @@ for r in ET.parse(sys.argv[1]).getroot().iter(\"Registry\"):
 	test_cmp expect actual
 '
 
+test_expect_success 'gpo delete removes every item for the value, not only the last' '
+	DG={5E1D0A11-3C2B-4A59-8E6F-7D8C9B0A1F2E} &&
+	grep -c "name=\"V\"" "$DG/Machine/Preferences/Registry/Registry.xml" | grep -qx 2 &&
+	gpotool gpo delete "$DG" "HKLM\\SOFTWARE\\X" V >/dev/null 2>&1 &&
+	! grep -q "name=\"V\"" "$DG/Machine/Preferences/Registry/Registry.xml" &&
+	xmllint --noout "$DG/Machine/Preferences/Registry/Registry.xml"
+'
+
 test_done
