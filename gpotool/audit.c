@@ -53,9 +53,12 @@ int audit_line_split(const char *line, size_t len, struct sbuf *covered, char ha
 	if (len < HASH_SUFFIX_LEN + 1)
 		return -1;
 	tail = line + len - HASH_SUFFIX_LEN;
-	if (strncmp(tail, ",\"hash\":\"", 9) != 0 || strcmp(tail + 9 + SHA256_HEX_LEN, "\"}") != 0 ||
-	    strspn(tail + 9, "0123456789abcdef") < SHA256_HEX_LEN)
+	/* only the len bytes given are read: the line need not end in a NUL */
+	if (memcmp(tail, ",\"hash\":\"", 9) != 0 || memcmp(tail + 9 + SHA256_HEX_LEN, "\"}", 2) != 0)
 		return -1;
+	for (size_t i = 0; i < SHA256_HEX_LEN; i++)
+		if (!((tail[9 + i] >= '0' && tail[9 + i] <= '9') || (tail[9 + i] >= 'a' && tail[9 + i] <= 'f')))
+			return -1;
 	memcpy(hash, tail + 9, SHA256_HEX_LEN);
 	hash[SHA256_HEX_LEN] = '\0';
 	sbuf_add(covered, line, (size_t)(tail - line));

@@ -173,6 +173,16 @@ static void test_audit_line_split(void **state)
 	assert_int_equal(audit_line_split(line, strlen(line), &covered, hash), -1);
 	line = "{\"seq\":1,\"hash\":\"0011\"}";
 	assert_int_equal(audit_line_split(line, strlen(line), &covered, hash), -1);
+	/* exactly len bytes, no NUL after them (ASan catches a read past the end) */
+	{
+		const char *whole = "{\"seq\":1,\"hash\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}";
+		char *exact = xmemdup(whole, strlen(whole));
+
+		sbuf_reset(&covered);
+		assert_int_equal(audit_line_split(exact, strlen(whole), &covered, hash), 0);
+		assert_string_equal(covered.buf, "{\"seq\":1}");
+		free(exact);
+	}
 	sbuf_release(&covered);
 }
 
