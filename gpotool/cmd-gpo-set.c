@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cmdutil.h"
+#include "fault.h"
 #include "gpotx.h"
 
 static int check_filters(const struct cmd_entry *en, const struct cmd_args *a, struct gpp_setting *s, struct gt_error *e)
@@ -64,6 +65,8 @@ static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 			json_object_object_add(ctx->result, "changed", json_object_new_boolean(0));
 		} else {
 			ret = gpp_apply_set(tx.doc, &s, &tx.new_reg, e);
+			if (ret == 0)
+				ret = fault_gpp_applied(&tx.new_reg, s.name, e);
 			if (ret == 0)
 				ret = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, s.hive, s.key,
 						 s.name, &s, e);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmdutil.h"
+#include "fault.h"
 #include "gpotx.h"
 #include "stage.h"
 
@@ -83,6 +84,8 @@ static int stage_gpo(struct gt_ctx *ctx, const struct template *t, const char *d
 			out_text(ctx, "dry run: nothing written\n");
 		} else {
 			ret = gpp_apply_set(tx.doc, sp, &tx.new_reg, e);
+			if (ret == 0)
+				ret = fault_gpp_applied(&tx.new_reg, sp->name, e);
 			if (ret == 0)
 				ret = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, sp->hive, sp->key, sp->name,
 						 sp, e);

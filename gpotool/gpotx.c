@@ -163,6 +163,7 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 
 		tx->new_version = gpt_version_bump(tx->gpt.version, tx->user);
 		gptini_render(&tx->gpt, tx->new_version, &gpt_bytes);
+		fault_gptini_rendered(&gpt_bytes);
 		/* read the new GPT.INI back: the version must be exactly the bumped one */
 		if (gptini_parse((const uint8_t *)gpt_bytes.buf, gpt_bytes.len, &check, e) < 0 ||
 		    check.version != tx->new_version) {

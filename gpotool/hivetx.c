@@ -695,6 +695,7 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 	if (safefile_tmp_create(&tx->file, e) < 0 ||
 	    hive_commit_to(tx->hive, tx->file.tmp_path, e) < 0 ||
 	    safefile_tmp_finish(&tx->file, e) < 0 ||
+	    fault_hive_written(tx->hive, &tx->plan, tx->file.tmp_path, e) < 0 ||
 	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
 	    commit_staged(tx, state_dir, meta, e) < 0) {
 		safefile_tmp_discard(&tx->file);
