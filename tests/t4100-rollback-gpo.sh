@@ -83,13 +83,18 @@ test_expect_success 'with other items in Registry.xml: rollback restores its exa
 	! grep -q "^note: computers that applied" out
 '
 
+# The drifts below change an item's data or action, never only its "changed" stamp: GPP items
+# are stamped to the second, so a drift that recreated an earlier item could, within one
+# second, recreate its bytes too (and the rollback would then have nothing to refuse).
 test_expect_success 'drift: Registry.xml changed since the entry: refused with the item, untouched' '
+	cp "$RX" reg.pre-enforce2 &&
 	gpotool stage kdc-enforce --gpo "$G" >/dev/null 2>&1 &&
 	last_entry >enforce2.id &&
-	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 1 >/dev/null 2>&1 &&
+	gpotool gpo set "$G" "$KDC" $SCBE REG_DWORD 1 --action R >/dev/null 2>&1 &&
 	cp "$RX" reg.drift && cp "$G/GPT.INI" gpt.drift &&
+	! cmp -s reg.pre-enforce2 reg.drift &&
 	test_must_fail 3 gpotool rollback "$(cat enforce2.id)" >out 2>err &&
-	grep -q "this entry left REG_DWORD 2 (0x00000002); now REG_DWORD 1 (0x00000001), action U" out &&
+	grep -q "this entry left REG_DWORD 2 (0x00000002); now REG_DWORD 1 (0x00000001), action R" out &&
 	test_one_line err "changed since journal entry" &&
 	cmp reg.drift "$RX" && cmp gpt.drift "$G/GPT.INI"
 '
@@ -101,13 +106,14 @@ test_expect_success 'drift in other items only is named as such' '
 	test_must_fail 3 gpotool rollback "$sid" >out 2>/dev/null &&
 	grep -q "$SCBE is as this entry left it; other items changed since" out &&
 	gpotool rollback "$sid" --logical >/dev/null 2>&1 &&
-	test "$(item $SCBE)" = "U|REG_DWORD|00000001" &&
+	test "$(item $SCBE)" = "R|REG_DWORD|00000001" &&
 	test "$(item SomethingElse)" = "U|REG_DWORD|00000003" &&
 	gpotool gpo delete "$G" "$KDC" SomethingElse >/dev/null 2>&1
 '
 
 test_expect_success '--logical restores only that item, keeps the others, raises the version' '
 	gpotool gpo set "$G" "$KDC" Unrelated REG_DWORD 5 >/dev/null 2>&1 &&
+	test "$(item $SCBE)" = "R|REG_DWORD|00000001" &&
 	v=$(gpt_version) &&
 	gpotool rollback "$(cat enforce2.id)" --logical >out 2>err &&
 	test "$(item $SCBE)" = "U|REG_DWORD|00000001" &&
@@ -143,7 +149,7 @@ test_expect_success '--undo-on-clients=2: the item sets the value to 2 instead' 
 	G="{7B2C897D-1270-42E3-956A-11D05FC095FA}" RX="{7B2C897D-1270-42E3-956A-11D05FC095FA}/Machine/Preferences/Registry/Registry.xml" &&
 	gpotool rollback "$(last_entry)" >/dev/null &&
 	test "$(python3 items.py "$RX" $SCBE)" = "U|REG_DWORD|00000001" &&
-	gpotool stage kdc-compat --gpo "$G" >/dev/null 2>&1 ;
+	gpotool stage kdc-compat --gpo "$G" >/dev/null 2>&1 &&
 	gpotool gpo delete "$G" "$KDC" $SCBE >/dev/null 2>&1 &&
 	gpotool stage kdc-compat --gpo "$G" >/dev/null 2>&1 &&
 	id=$(last_entry) &&

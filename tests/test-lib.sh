@@ -91,6 +91,33 @@ unpack() {
 
 sample_image() { echo "$PROJECT_DIR/build/images/$1/Windows/System32/config"; }
 
+# wait_stopped PID: until PID has stopped itself at a fault point (GPOTOOL_FAULT=NAME:stop),
+# seen as state T in /proc/PID/stat; a condition, polled, never a guess at how long it takes.
+# Fails when PID ends first, or after 120 s.
+wait_stopped() {
+	local i st
+	for i in $(seq 1 12000); do
+		st=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+		case $st in
+		T|t) return 0 ;;
+		""|Z|X) echo "process $1 ended before its stop point" >&2; return 1 ;;
+		esac
+		sleep 0.01
+	done
+	echo "process $1 never reached its stop point" >&2
+	return 1
+}
+
+# reap_stopped PID...: for an EXIT trap: kills what a failed step left stopped (by PID).
+reap_stopped() {
+	local p
+	for p in "$@"; do
+		kill -9 "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
 test_done() {
 	echo "1..$test_count"
 	[ $test_failed -eq 0 ]
