@@ -76,6 +76,15 @@ build/asan/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
 	@echo "  CC/SAN  $<"
 	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
+# The data path compiled into gpo.o follows PREFIX: build/prefix holds the PREFIX of the last
+# build and is rewritten (so gpo.o is rebuilt) only when it changes, e.g. by
+# `make install PREFIX=/usr` after a default build.
+.PHONY: FORCE
+build/prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
+build/obj/gpo.o build/asan/obj/gpo.o: build/prefix
+
 build/gpotool: $(OBJS)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS)

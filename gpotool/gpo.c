@@ -266,6 +266,11 @@ const char *gpotool_datadir(void)
 			if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
 				return buf;
 		}
+		/* installed: PREFIX/bin/gpotool -> PREFIX/share/gpotool/templates, whatever PREFIX
+		 * (or DESTDIR) it was built for */
+		snprintf(buf, sizeof(buf), "%s/../share/gpotool/templates", bindir);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			return buf;
 	}
 	return GPOTOOL_DATADIR;
 }
