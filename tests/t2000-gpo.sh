@@ -670,21 +670,11 @@ test_expect_success 'gpo show refuses a symbolic link too, in one line, exit 3' 
 
 test_expect_success 'a locked GPT.INI makes gpo set exit 3 "locked"; nothing is written' '
 	snapshot "$G" &&
-	rm -f lock.ready || exit 1
-	"$PYTHON" -c "
-import fcntl, sys, time
-f = open(sys.argv[1])
-fcntl.flock(f, fcntl.LOCK_EX)
-open(\"lock.ready\", \"w\").close()
-time.sleep(10)
-" "$G/GPT.INI" &
-	holder=$!
-	for i in $(seq 200); do test -e lock.ready && break; sleep 0.05; done
-	test -e lock.ready &&
+	exec 8<"$G/GPT.INI" && flock -x 8 &&
 	test_must_fail 1 flock -n "$G/GPT.INI" true &&
-	test_must_fail 3 gpotool gpo set "$G" "$T" locked REG_DWORD 1 >out 2>err
+	test_must_fail 3 gpotool gpo set "$G" "$T" locked REG_DWORD 1 >out 2>err 8<&-
 	rc=$?
-	kill $holder; wait $holder
+	exec 8<&-
 	test $rc = 0 &&
 	test_one_line err "locked" &&
 	unchanged "$G" &&

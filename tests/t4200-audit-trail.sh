@@ -106,12 +106,6 @@ exit_3_or_4() {
 	test $rc = 3 || test $rc = 4 || { echo "'$*' exited $rc, expected 3 or 4" >&2; return 1; }
 }
 
-# wait_lines FILE N: up to 2 s for FILE to hold N lines
-wait_lines() {
-	local i=0
-	while [ "$(nrec "$1")" -lt "$2" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
-}
-
 # ---- records of the writing commands ----
 
 test_expect_success 'setup: copies of the dc01 sample hives' '
@@ -630,14 +624,19 @@ test_expect_success 'concurrent writers with --audit-log: the copy holds the sam
 	exec 9<race.log && flock -x 9 || exit 1
 	"$GPOTOOL" --state-dir race --audit-log race.log hive new race-a.hive 9<&- >/dev/null 2>&1 &
 	a=$!
-	wait_lines race/audit.log 1 && sleep 0.2 && kill -STOP $a || exit 1
+	trap "kill -9 \$a \$b 2>/dev/null; kill -CONT \$a 2>/dev/null" EXIT
+	b=
+	wait_blocked $a race.log && test "$(nrec race/audit.log)" = 1 && kill -STOP $a || exit 1
 	"$GPOTOOL" --state-dir race --audit-log race.log hive new race-b.hive 9<&- >/dev/null 2>&1 &
 	b=$!
-	wait_lines race/audit.log 2; sleep 0.2
+	wait_blocked $b || exit 1
 	flock -u 9; exec 9<&-
-	i=0; while kill -0 $b 2>/dev/null && [ $i -lt 50 ]; do sleep 0.02; i=$((i + 1)); done
+	# B either finishes (its copy line first: the bug) or waits for the main log that A holds
+	i=0; while kill -0 $b 2>/dev/null && ! grep -q -- "-> FLOCK .* $b [0-9a-f]*:[0-9a-f]*:$(stat -c %i race/audit.log) " /proc/locks; do
+		i=$((i + 1)); test $i -lt 12000 || exit 1; sleep 0.01
+	done
 	kill -CONT $a || exit 1
-	wait $a && wait $b &&
+	wait $a && wait $b && a= && b= &&
 	test "$(nrec race/audit.log)" = 2 &&
 	chain_ok race/audit.log &&
 	cmp race/audit.log race.log &&

@@ -108,6 +108,20 @@ wait_stopped() {
 	return 1
 }
 
+# wait_blocked PID [FILE]: until PID waits for a flock (on FILE, when given), as /proc/locks
+# shows it ("-> FLOCK ... PID dev:inode"). Fails when PID ends first, or after 120 s.
+wait_blocked() {
+	local i pat="-> FLOCK .* $1 [0-9a-f]*:[0-9a-f]*:"
+	[ $# -lt 2 ] || pat="$pat$(stat -c %i "$2") "
+	for i in $(seq 1 12000); do
+		grep -q -- "$pat" /proc/locks && return 0
+		kill -0 "$1" 2>/dev/null || { echo "process $1 ended before it waited for a lock" >&2; return 1; }
+		sleep 0.01
+	done
+	echo "process $1 never waited for a lock${2:+ on $2}" >&2
+	return 1
+}
+
 # reap_stopped PID...: for an EXIT trap: kills what a failed step left stopped (by PID).
 reap_stopped() {
 	local p
