@@ -6,7 +6,8 @@
 # Each corpus file is decompressed into its own directory under the trash directory (the corpus
 # itself is never written), with a pristine copy kept outside that directory: a refusal must leave
 # the file byte-for-byte unchanged and the directory holding nothing but the hive.
-# Without the corpus (a clone without ../shared) every test is reported as skipped.
+# Without the corpus (a clone without ../shared) every test is reported as skipped but the one on a
+# hive whose only fault is its checksum, made from the sample dc01 SYSTEM hive.
 . "$(dirname "$0")/test-lib.sh"
 
 KDC='HKLM\SYSTEM\CurrentControlSet\Services\Kdc'
@@ -398,6 +399,25 @@ corpus_test 'hive set and hive info refuse wrong format versions (1.1, 1.6, 2.5)
 		test "$(ls -A "v$v")" = hive &&
 		test_must_fail 3 gpotool hive info "v$v/hive" 2>err &&
 		test_one_line err "version $v" || exit 1
+	done
+'
+
+# A hive whose only fault is its base-block checksum (BadBaseBlockHive above is format 1.1 and
+# dirty too, so it is refused even without the checksum check): the dc01 sample SYSTEM hive,
+# clean and well-formed, with one bit of the stored checksum flipped. hivex and libregf would
+# refuse it later for their own reasons; gpotool's reason must be the checksum, with both sums.
+test_expect_success 'a hive whose only fault is its base-block checksum: refused for the checksum, nothing written' '
+	mkdir ck && cp "$(sample_image dc01)/SYSTEM" ck/SYSTEM &&
+	gpotool hive info ck/SYSTEM >info.out && grep -q "^checksum  *ok$" info.out &&
+	python3 -c "import sys; b = bytearray(open(sys.argv[1], \"rb\").read()); b[508] ^= 1; open(sys.argv[1], \"wb\").write(b)" ck/SYSTEM &&
+	cp ck/SYSTEM ck.orig &&
+	for cmd in "hive set ck/SYSTEM GpotoolTest Val REG_DWORD 1" "stage kdc-compat --hive ck/SYSTEM" "hive info ck/SYSTEM"; do
+		test_must_fail 3 gpotool $cmd >out 2>err.all &&
+		grep -v "warning:" err.all >err &&
+		test_one_line err "ck/SYSTEM.*bad base-block checksum (stored 0x[0-9a-f]\{8\}, computed 0x[0-9a-f]\{8\})" &&
+		test ! -s out &&
+		cmp ck/SYSTEM ck.orig &&
+		test "$(ls -A ck)" = SYSTEM || { echo "$cmd:"; cat err.all; exit 1; }
 	done
 '
 
