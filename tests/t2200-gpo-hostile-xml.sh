@@ -10,6 +10,9 @@ PYTHON=python3
 if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; python3() { /usr/bin/python3 "$@"; }; fi
 
 journal_count() { ls state/journal 2>/dev/null | wc -l; }
+# gpotool's own reason for a DTD: libxml2 would refuse most of these files later for reasons
+# of its own, so a test that accepted any message would pass without gpotool's check
+DTD_REASON='has a DTD or entity declaration, which Registry.xml never has'
 
 HEAD='<?xml version="1.0" encoding="utf-8"?>'
 ROOT='<RegistrySettings clsid="{A3CCFC41-DFDB-43a5-8D26-0FE8B954DA51}">'
@@ -67,7 +70,7 @@ test_expect_success 'XXE: a SYSTEM file:///etc/passwd entity used in an attribut
 	{ echo "$HEAD"
 	  echo "<!DOCTYPE RegistrySettings [ <!ENTITY xxe SYSTEM \"file:///etc/passwd\"> ]>"
 	  echo "$ROOT"; item "&xxe;" 00000001; echo "</RegistrySettings>"; } | hostile xxe &&
-	refused xxe
+	refused xxe "$DTD_REASON"
 '
 
 test_expect_success 'XXE: an external entity over http:// neither hangs nor is fetched' '
@@ -75,14 +78,14 @@ test_expect_success 'XXE: an external entity over http:// neither hangs nor is f
 	  echo "<!DOCTYPE RegistrySettings [ <!ENTITY ext SYSTEM \"http://192.0.2.1:9/registry.ent\"> ]>"
 	  echo "$ROOT"; item v 00000001; echo "<Collection clsid=\"{53B533F5-224C-47e3-B01B-CA3B3F3FF4BF}\" name=\"&ext;\"/>"
 	  echo "</RegistrySettings>"; } | hostile http &&
-	refused http
+	refused http "$DTD_REASON"
 '
 
 test_expect_success 'an external DTD (DOCTYPE SYSTEM) is refused, not loaded' '
 	{ echo "$HEAD"
 	  echo "<!DOCTYPE RegistrySettings SYSTEM \"file:///etc/passwd\">"
 	  echo "$ROOT"; item v 00000001; echo "</RegistrySettings>"; } | hostile dtd &&
-	refused dtd
+	refused dtd "$DTD_REASON"
 '
 
 test_expect_success 'billion laughs (lol1..lol9)' '
@@ -99,7 +102,7 @@ test_expect_success 'billion laughs (lol1..lol9)' '
 	  echo "]>"
 	  echo "$ROOT"; item "&lol9;" 00000001; echo "</RegistrySettings>"; } | hostile laughs &&
 	grep -q "ENTITY lol9" h-laughs/Machine/Preferences/Registry/Registry.xml &&
-	refused laughs
+	refused laughs "$DTD_REASON"
 '
 
 test_expect_success 'a parameter-entity variant (% entities, external and nested)' '
@@ -110,7 +113,7 @@ test_expect_success 'a parameter-entity variant (% entities, external and nested
 	  echo " %wrap; %leak;"
 	  echo "]>"
 	  echo "$ROOT"; item v 00000001; echo "</RegistrySettings>"; } | hostile param &&
-	refused param
+	refused param "$DTD_REASON"
 '
 
 test_expect_success 'deep nesting: 10,000 nested Collection elements' '
