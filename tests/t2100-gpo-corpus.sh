@@ -147,9 +147,9 @@ corpus_case() {
 	test "$(gpt_version "$dir/GPT.INI")" = $((v0 + 2 * step))
 }
 
-n=0
+n=0 n_gpp=0 n_gpmc=0 n_backups=0
 for f in "$CORPUS"/gpp/*.xml; do
-	n=$((n + 1))
+	n=$((n + 1)) n_gpp=$((n_gpp + 1))
 	side=Machine
 	case "$(basename "$f")" in *_User_*) side=User ;; esac
 	test_expect_success "gpp/$(basename "$f"): listed, a new item inserted, an item updated ($side)" "
@@ -159,7 +159,7 @@ done
 
 for f in "$BACKUPS"/*/{*}/DomainSysvol/GPO/*/Preferences/Registry/Registry.xml; do
 	test -f "$f" || continue
-	n=$((n + 1))
+	n=$((n + 1)) n_gpmc=$((n_gpmc + 1))
 	side=${f%/Preferences/Registry/Registry.xml}
 	side=${side##*/}
 	rel=${f#"$BACKUPS"/}
@@ -171,6 +171,8 @@ done
 # ---- gpo set straight on copies of the GPMC backup folders ----
 
 for b in "$BACKUPS"/*/{*}; do
+	test -f "$b/Backup.xml" || continue
+	n_backups=$((n_backups + 1))
 	name=$(basename "$(dirname "$b")")/$(basename "$b")
 	if [ -f "$b/DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml" ]; then
 		test_expect_success "backup $name: gpo set edits its Registry.xml; Backup.xml untouched; rollback restores it" "
@@ -204,6 +206,19 @@ for b in "$BACKUPS"/*/{*}; do
 		"
 	fi
 done
+
+# The loops above would pass on no file at all: they must have seen each file the corpus lists
+# (MANIFEST.md), or at least one of each kind where a corpus comes without that list.
+manifest_count() { grep -c -- "$1" "$CORPUS/MANIFEST.md"; }
+test_expect_success "the loops saw every corpus file: $n_gpp gpp/*.xml, $n_gpmc Registry.xml in GPMC backups, $n_backups backups" '
+	if test -f "$CORPUS/MANIFEST.md"; then
+		test "$n_gpp" = "$(manifest_count "^| gpp/[^/ |]*\.xml |")" &&
+		test "$n_gpmc" = "$(manifest_count "^| gpt/gpmc_backups/[^ |]*/Preferences/Registry/Registry\.xml |")" &&
+		test "$n_backups" = "$(manifest_count "^| gpt/gpmc_backups/[^/ ]*/{[^/ ]*}/Backup\.xml |")"
+	else
+		test "$n_gpp" -ge 1 && test "$n_gpmc" -ge 1 && test "$n_backups" -ge 1
+	fi
+'
 
 test_expect_success 'a backup with a User Registry.xml takes a --user set; Backup.xml untouched' '
 	b=$(ls -d "$BACKUPS"/*/{*}/DomainSysvol/GPO/User/Preferences/Registry/Registry.xml | head -n 1) &&

@@ -928,13 +928,38 @@ static void test_corpus_vadmium_putty(void **state)
 	free(buf);
 }
 
+/* How many .reg files the corpus lists ("| reg/NAME.reg |" rows of MANIFEST.md beside the
+ * folder); -1 when there is no such list. */
+static long manifest_reg_count(void)
+{
+	char path[4096], line[8192];
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/../MANIFEST.md", corpus_dir());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+
+		if (strncmp(line, "| reg/", 6) != 0 || !(end = strstr(line + 6, " |")))
+			continue;
+		n += end - line >= 10 && memcmp(end - 4, ".reg", 4) == 0 && !memchr(line + 6, '/', (size_t)(end - line - 6));
+	}
+	fclose(f);
+	return n;
+}
+
 /* Every .reg file there, known or not (a held-out set may sit in its place): each parses,
- * or is refused with a message naming the file and the line. */
+ * or is refused with a message naming the file and the line. A loop that saw no file, or
+ * fewer than the corpus lists, would pass without checking anything: it must see them all. */
 static void test_corpus_all(void **state)
 {
 	DIR *dir = opendir(corpus_dir());
 	struct dirent *de;
 	size_t seen = 0;
+	long listed;
 
 	(void)state;
 	if (!dir) {
@@ -965,6 +990,10 @@ static void test_corpus_all(void **state)
 	}
 	closedir(dir);
 	print_message("%zu .reg files checked\n", seen);
+	listed = manifest_reg_count();
+	if (listed >= 0)
+		assert_int_equal(seen, (size_t)listed);
+	assert_true(seen > 0);
 }
 
 int main(void)
