@@ -1,7 +1,9 @@
 /* Hive files (hivefile.h, hivetx.h): the bytes of an offline hive as `hive info/get` and
- * `stage`'s pre-checks meet them. The base-block checks run on the bytes; a file that
- * passes them is opened read-only through hivetx_open (hivex underneath), its tree walked
- * with hive_check_tree, and the values gpotool itself reads looked up. */
+ * `stage`'s pre-checks meet them. The base-block checks run on the bytes as given; then the
+ * base-block checksum is fixed up (almost no mutation keeps it valid, and with it invalid
+ * every input stopped at the checksum, before the parsers), the checks run again, and a file
+ * that passes them is opened read-only through hivetx_open (hivex underneath), its tree
+ * walked with hive_check_tree, and the values gpotool itself reads looked up. */
 #include <locale.h>
 #include <string.h>
 
@@ -36,34 +38,58 @@ static void read_one(struct hivetx *tx, const char *key, const char *name)
 	free(s);
 }
 
+/* The base-block checks on data's head, as gpotool hands it to them (safefile_open_head):
+ * in a buffer of exactly that size, so that a read past it is caught here too. 0 passed. */
+static int check_head(const uint8_t *data, size_t size, struct hive_header *h)
+{
+	struct gt_error e = { 0 };
+	size_t head_len = size < HIVEFILE_HEAD_BYTES ? size : HIVEFILE_HEAD_BYTES;
+	uint8_t *head = malloc(head_len ? head_len : 1);
+	int hdr, safe;
+
+	memcpy(head, data, head_len);
+	hdr = hivefile_read_header(head, head_len, h, &e);
+	gt_error_clear(&e);
+	safe = hivefile_check_safe(head, head_len, size, 1, &e);
+	free(head);
+	if (safe < 0) {
+		FUZZ_CHECK(e.code == GT_REFUSED, "code %d: %s", e.code, e.msg);
+		return -1;
+	}
+	FUZZ_CHECK(hdr == 0 && h->checksum_stored == h->checksum_computed, "check_safe passed a bad base block");
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hive_header h;
 	struct gt_error e = { 0 };
 	struct hivetx tx;
 	char path[4200];
+	uint8_t *fixed;
 	unsigned cs;
-	int hdr;
+	int ok;
 
-	/* gpotool hands the checks only the file's head (safefile_open_head), in a buffer of
-	 * exactly that size, so that a read past it is caught here too */
-	size_t head_len = size < HIVEFILE_HEAD_BYTES ? size : HIVEFILE_HEAD_BYTES;
-	uint8_t *head = malloc(head_len ? head_len : 1);
-	int safe;
+	check_head(data, size, &h);
+	/* the same bytes with a valid checksum, so that mutations reach the parsers */
+	fixed = malloc(size ? size : 1);
+	memcpy(fixed, data, size);
+	if (size >= HIVE_BASE_BLOCK_SIZE) {
+		uint32_t sum = hivefile_checksum(fixed);
 
-	memcpy(head, data, head_len);
-	hdr = hivefile_read_header(head, head_len, &h, &e);
-	gt_error_clear(&e);
-	safe = hivefile_check_safe(head, head_len, size, 1, &e);
-	free(head);
-	if (safe < 0) {
-		FUZZ_CHECK(e.code == GT_REFUSED, "code %d: %s", e.code, e.msg);
-		return 0;
+		fixed[508] = (uint8_t)sum;
+		fixed[509] = (uint8_t)(sum >> 8);
+		fixed[510] = (uint8_t)(sum >> 16);
+		fixed[511] = (uint8_t)(sum >> 24);
 	}
-	FUZZ_CHECK(hdr == 0 && h.checksum_stored == h.checksum_computed, "check_safe passed a bad base block");
-
-	snprintf(path, sizeof(path), "%s/hive", fuzz_tmpdir());
-	fuzz_write_file(path, data, size);
+	ok = check_head(fixed, size, &h) == 0;
+	if (ok) {
+		snprintf(path, sizeof(path), "%s/hive", fuzz_tmpdir());
+		fuzz_write_file(path, fixed, size);
+	}
+	free(fixed);
+	if (!ok)
+		return 0;
 	if (hivetx_open(&tx, path, 0, NULL, &e) < 0) {
 		FUZZ_CHECK(e.code == GT_REFUSED || e.code == GT_FAILED, "code %d: %s", e.code, e.msg);
 		return 0;
