@@ -6,8 +6,8 @@
 # Each corpus file is decompressed into its own directory under the trash directory (the corpus
 # itself is never written), with a pristine copy kept outside that directory: a refusal must leave
 # the file byte-for-byte unchanged and the directory holding nothing but the hive.
-# Without the corpus (a clone without ../shared) every test is reported as skipped but the one on a
-# hive whose only fault is its checksum, made from the sample dc01 SYSTEM hive.
+# Without the corpus (a clone without ../shared) every test is reported as skipped but two made
+# from the sample dc01 SYSTEM hive: one whose only fault is its checksum, and one made dirty.
 . "$(dirname "$0")/test-lib.sh"
 
 KDC='HKLM\SYSTEM\CurrentControlSet\Services\Kdc'
@@ -415,10 +415,41 @@ test_expect_success 'a hive whose only fault is its base-block checksum: refused
 		test_must_fail 3 gpotool $cmd >out 2>err.all &&
 		grep -v "warning:" err.all >err &&
 		test_one_line err "ck/SYSTEM.*bad base-block checksum (stored 0x[0-9a-f]\{8\}, computed 0x[0-9a-f]\{8\})" &&
-		test ! -s out &&
+		! grep -q "^verified\|^journal:" out &&
 		cmp ck/SYSTEM ck.orig &&
 		test "$(ls -A ck)" = SYSTEM || { echo "$cmd:"; cat err.all; exit 1; }
 	done
+'
+
+# A dirty hive without the corpus: the sample SYSTEM hive with its second sequence number
+# behind the first (as Windows leaves a hive whose logs hold newer data), checksum valid.
+# Writes are refused (exit 3, "dirty"), nothing written; hive info reads it with a warning.
+test_expect_success 'a hive made dirty (sequence numbers differ, checksum valid): writes refused, info warns' '
+	mkdir dy && cp "$(sample_image dc01)/SYSTEM" dy/SYSTEM &&
+	python3 - dy/SYSTEM <<-\PY &&
+	import struct, sys
+	b = bytearray(open(sys.argv[1], "rb").read())
+	s1, s2 = struct.unpack_from("<II", b, 4)
+	struct.pack_into("<I", b, 8, s1 - 1)
+	s = 0
+	for i in range(0, 508, 4):
+	    s ^= struct.unpack_from("<I", b, i)[0]
+	s = 1 if s == 0 else 0xFFFFFFFE if s == 0xFFFFFFFF else s
+	struct.pack_into("<I", b, 508, s)
+	open(sys.argv[1], "wb").write(b)
+	PY
+	cp dy/SYSTEM dy.orig &&
+	for cmd in "hive set dy/SYSTEM GpotoolTest Val REG_DWORD 1" "stage kdc-compat --hive dy/SYSTEM"; do
+		test_must_fail 3 gpotool $cmd >out 2>err.all &&
+		grep -v "warning: .*expire\|warning: .*2025" err.all >err &&
+		test_one_line err "dy/SYSTEM.*dirty" &&
+		! grep -q "^verified\|^journal:" out &&
+		cmp dy/SYSTEM dy.orig &&
+		test "$(ls -A dy)" = SYSTEM || { echo "$cmd:"; cat err.all; exit 1; }
+	done &&
+	gpotool hive info dy/SYSTEM >out 2>err &&
+	grep -q "^state  *dirty" out &&
+	test_one_line err "warning: .*dirty"
 '
 
 # ---------------------------------------------------------------------------------------------
