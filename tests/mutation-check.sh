@@ -6,7 +6,8 @@
 # test noticed the check was gone. Prints one line per mutant with the tests that killed it,
 # and exits 1 when a mutant survived, did not apply (the code it edits has changed: update the
 # sed) or did not build. Run on demand (not by make check): each mutant costs a rebuild and a
-# few scripts. Needs a built tree (make build/gpotool samples). MUTANT names pick a subset.
+# few scripts. Needs a built tree (make build/gpotool samples). MUTANT names pick a subset;
+# MUTATION_TESTS="t1000 t2200 ..." runs those scripts for every mutant instead.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpotool-mutants.XXXXXX")
@@ -51,7 +52,7 @@ run_tests() {
 build() { make -C "$tree" build/gpotool >"$work/build.log" 2>&1; }
 
 all_tests=$(while IFS='#' read -r name file sed tests; do
-	[ -n "$name" ] && { [ "$want" = "  " ] || [[ $want == *" $name "* ]]; } && echo $tests
+	[ -n "$name" ] && { [ "$want" = "  " ] || [[ $want == *" $name "* ]]; } && echo ${MUTATION_TESTS:-$tests}
 done <<<"$mutants" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 build || { echo "the unmutated copy does not build; see the tree's own make output"; exit 1; }
 control=$(run_tests control $all_tests)
@@ -77,12 +78,12 @@ while IFS='#' read -r name file sed tests; do
 		sed 's/^/    /' "$work/build.log" | tail -n 5
 		bad=1
 	else
-		killed=$(run_tests "$name" $tests)
+		killed=$(run_tests "$name" ${MUTATION_TESTS:-$tests})
 		if [ -n "$killed" ]; then
 			printf '%-22s killed by %s:\n' "$name" "$(echo "$killed" | cut -d: -f1 | sort -u | tr '\n' ' ')"
 			echo "$killed" | sed 's/^/    /'
 		else
-			printf '%-22s SURVIVED %s\n' "$name" "$tests"
+			printf '%-22s SURVIVED %s\n' "$name" "${MUTATION_TESTS:-$tests}"
 			bad=1
 		fi
 	fi
