@@ -188,11 +188,38 @@ int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *
 	return 1;
 }
 
-static int check_mount(struct hivetx *tx, const char *text, const struct keypath *kp, struct gt_error *e)
+/* Drops the first n parts of kp (a mount's prefix that this hive holds at its root). */
+static void drop_parts(struct keypath *kp, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(kp->parts[i]);
+	memmove(kp->parts, kp->parts + n, (kp->n - n) * sizeof(*kp->parts));
+	kp->n -= n;
+}
+
+/* A UsrClass.dat is mounted at HKCU\Software\Classes and is HKCR's user half: keys shown as
+ * "HKCU\Software\Classes\X" (as gpotool prints them) or written "HKCR\X" are X below its root. */
+static int usrclass_path(struct keypath *kp)
+{
+	if (kp->classes) {
+		drop_parts(kp, 1);
+		return 1;
+	}
+	if (strcasecmp(kp->mount, "NTUSER") == 0 && kp->n >= 2 && strcasecmp(kp->parts[0], "Software") == 0 &&
+	    strcasecmp(kp->parts[1], "Classes") == 0) {
+		drop_parts(kp, 2);
+		return 1;
+	}
+	return 0;
+}
+
+static int check_mount(struct hivetx *tx, const char *text, struct keypath *kp, struct gt_error *e)
 {
 	enum hive_kind named;
 
 	if (!kp->mount)
+		return 0;
+	if (tx->kind == HK_USRCLASS && usrclass_path(kp))
 		return 0;
 	if (tx->kind == HK_OTHER) {
 		if (hive_kind_from_name(kp->mount, &named))
@@ -200,6 +227,9 @@ static int check_mount(struct hivetx *tx, const char *text, const struct keypath
 				       "give --kind %s or a path relative to the hive root", text, kp->mount, tx->file.path, kp->mount);
 		return 0;
 	}
+	if (tx->kind == HK_USRCLASS)
+		return gt_fail(e, GT_USAGE, "key '%s' is in the %s hive, but '%s' is a USRCLASS hive (its keys are "
+			       "HKCU\\Software\\Classes\\... or HKCR\\...)", text, kp->mount, tx->file.path);
 	if (strcasecmp(kp->mount, hive_kind_mount(tx->kind)) != 0)
 		return gt_fail(e, GT_USAGE, "key '%s' is in the %s hive, but '%s' is a %s hive", text, kp->mount,
 			       tx->file.path, hive_kind_name(tx->kind));
