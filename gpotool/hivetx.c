@@ -108,8 +108,9 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 	}
 	if (hive_open(path, write, tx->hdr.minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
 		return -1;
-	/* an edit must not build on a damaged tree, even far from the key it touches */
-	if (write && hive_check_tree(tx->hive, NULL, NULL, e) < 0)
+	/* an edit must not build on a damaged tree, even far from the key it touches; and a
+	 * read must not report as sound (export, get) what info and every writer refuse */
+	if (hive_check_tree(tx->hive, &tx->tree_keys, &tx->tree_values, e) < 0)
 		return -1;
 	tx->writable = write;
 	if (kind_override) {
