@@ -96,8 +96,8 @@ int hivefile_check_safe(const uint8_t *buf, size_t len, uint64_t file_size, int 
 		return gt_fail(e, GT_REFUSED, "this is a transaction log or alternate file (type %u), not a primary hive", h.file_type);
 	if (h.seq1 != h.seq2 && !allow_dirty)
 		return gt_fail(e, GT_REFUSED,
-			       "hive is dirty (sequence numbers %u != %u): its transaction logs (.LOG1/.LOG2) hold newer data; "
-			       "load it once on Windows or replay the logs before editing it", h.seq1, h.seq2);
+			       "hive is dirty (sequence numbers %u != %u): changes its transaction logs held are not in it",
+			       h.seq1, h.seq2);
 	if (h.bins_size == 0 || h.bins_size % 4096 || h.bins_size > file_size - HIVE_BASE_BLOCK_SIZE)
 		return gt_fail(e, GT_REFUSED, "truncated or damaged: the base block declares %u bytes of hive bins, the file holds %llu",
 			       h.bins_size, (unsigned long long)(file_size - HIVE_BASE_BLOCK_SIZE));

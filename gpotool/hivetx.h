@@ -13,6 +13,7 @@
 #include "keypath.h"
 #include "plan.h"
 #include "safefile.h"
+#include "sbuf.h"
 #include "winreg.h"
 
 struct hivetx {
@@ -35,6 +36,11 @@ struct hivetx {
  * kind_override is a --kind value or NULL. */
 int hivetx_open(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e);
 void hivetx_close(struct hivetx *tx);
+
+/* Why a dirty hive's data may be stale, naming the transaction logs found beside path (or
+ * saying there are none and what that means); refusing adds what to do before an edit.
+ * Appends "is dirty (sequence numbers A != B)..." to out. */
+void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refusing, struct sbuf *out);
 
 /* Resolves a user key path to components below this hive's root: checks that it names
  * this hive, maps CurrentControlSet through Select\Current. kp released by the caller. */
