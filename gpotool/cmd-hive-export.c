@@ -18,6 +18,41 @@ struct export_state {
 	size_t keys, values;
 };
 
+/* s with CR and LF written as \r and \n, for a one-line message. Appends to out. */
+static void escape_breaks(const char *s, struct sbuf *out)
+{
+	for (; *s; s++) {
+		if (*s == '\r')
+			sbuf_addstr(out, "\\r");
+		else if (*s == '\n')
+			sbuf_addstr(out, "\\n");
+		else
+			sbuf_addch(out, *s);
+	}
+}
+
+/* A .reg file has no way to write a line break in a key name (inside [...]) or a value
+ * name, and regedit has none either: such a hive cannot be exported so that it imports
+ * back, so it is refused rather than written broken. */
+static int check_no_break(const char *path, const char *value_name, struct gt_error *e)
+{
+	struct sbuf what;
+	int bad = strpbrk(path, "\r\n") || (value_name && strpbrk(value_name, "\r\n"));
+
+	if (!bad)
+		return 0;
+	sbuf_init(&what);
+	escape_breaks(path, &what);
+	if (value_name && strpbrk(value_name, "\r\n")) {
+		sbuf_addstr(&what, "' value '");
+		escape_breaks(value_name, &what);
+	}
+	gt_fail(e, GT_REFUSED, "key '%s' has a line break in its name, which a .reg file cannot carry (regedit cannot "
+		"either): nothing exported", what.buf);
+	sbuf_release(&what);
+	return -1;
+}
+
 static int export_key(struct export_state *st, hive_key k, const char *path, unsigned depth, struct gt_error *e)
 {
 	struct reg_value *vals;
@@ -27,11 +62,18 @@ static int export_key(struct export_state *st, hive_key k, const char *path, uns
 
 	if (depth > KEYPATH_MAX_DEPTH)
 		return gt_fail(e, GT_REFUSED, "key tree deeper than %u levels at '%s'", KEYPATH_MAX_DEPTH, path);
+	if (check_no_break(path, NULL, e) < 0)
+		return -1;
 	regfile_write_key(path, &st->text);
 	if (hive_values(st->tx->hive, k, &vals, &nvals, e) < 0)
 		return -1;
-	for (size_t i = 0; i < nvals; i++)
+	for (size_t i = 0; i < nvals; i++) {
+		if (check_no_break(path, vals[i].name, e) < 0) {
+			reg_values_free(vals, nvals);
+			return -1;
+		}
 		regfile_write_value(&vals[i], &st->text);
+	}
 	st->keys++;
 	st->values += nvals;
 	reg_values_free(vals, nvals);

@@ -146,9 +146,14 @@ int open_hive_path(struct gt_ctx *ctx, const char *path, const char *kind, int w
 				return -1;
 		}
 	}
-	if (tx->dirty)
-		out_warn("'%s' is dirty (sequence numbers %u != %u): its .LOG1/.LOG2 files hold newer data, so what is read here may be stale",
-			 path, tx->hdr.seq1, tx->hdr.seq2);
+	if (tx->dirty) {
+		struct sbuf why;
+
+		sbuf_init(&why);
+		hivetx_dirty_reason(path, &tx->hdr, 0, &why);
+		out_warn("'%s' %s, so what is read here may be stale", path, why.buf);
+		sbuf_release(&why);
+	}
 	return 0;
 }
 

@@ -44,45 +44,83 @@ static int decode(const uint8_t *buf, size_t len, struct gptini *g, struct gt_er
 	return 0;
 }
 
-/* Finds "Version=digits" in the [General] section (names case-insensitive, as Windows' INI
- * functions read them). */
+static int ini_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* [p, *end) without the blanks at both ends. */
+static const char *trim(const char *p, const char **end)
+{
+	while (p < *end && ini_blank(*p))
+		p++;
+	while (*end > p && ini_blank((*end)[-1]))
+		(*end)--;
+	return p;
+}
+
+/* The Version value (digits, blanks and one pair of quotes trimmed, as the profile reader
+ * trims them) into g; -1 when it is not a 32-bit decimal number. */
+static int read_version(struct gptini *g, const char *v, const char *v_end, const char *line, size_t line_len,
+			struct gt_error *e)
+{
+	size_t digits;
+	uint64_t val;
+	char num[16];
+
+	if (v_end - v >= 2 && (*v == '"' || *v == '\'') && v_end[-1] == *v) {
+		v++;
+		v_end--;
+	}
+	digits = (size_t)(v_end - v);
+	if (digits == 0 || digits > 10 || strspn(v, "0123456789") < digits)
+		return gt_fail(e, GT_REFUSED, "GPT.INI Version is not a number: '%.*s'", (int)line_len, line);
+	memcpy(num, v, digits);
+	num[digits] = '\0';
+	if (parse_u64(num, UINT32_MAX, &val) < 0)
+		return gt_fail(e, GT_REFUSED, "GPT.INI Version is out of range: '%s'", num);
+	g->version = (uint32_t)val;
+	g->digits_at = (size_t)(v - g->text.buf);
+	g->digits_len = digits;
+	return 0;
+}
+
+/* Finds Version in the [General] section as Windows' profile reader (GetPrivateProfileString,
+ * which Group Policy clients use) finds it: section and key names case-insensitive, blanks
+ * around them and around '=' ignored ("Version = 1", as Samba writes it). A second Version
+ * there is refused: the reader takes the first, a human editor may have meant the last. */
 static int find_version(struct gptini *g, struct gt_error *e)
 {
 	const char *t = g->text.buf, *end = t + g->text.len;
+	unsigned line = 0, found_line = 0;
 	int in_general = 0;
 
 	while (t < end) {
 		const char *eol = memchr(t, '\n', (size_t)(end - t));
-		const char *line_end = eol ? eol : end, *p = t;
-		size_t n;
+		const char *line_end = eol ? eol : end, *p = trim(t, &line_end), *eq;
 
-		while (p < line_end && (*p == ' ' || *p == '\t'))
-			p++;
-		n = (size_t)(line_end - p);
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (n && *p == '[')
-			in_general = n == 9 && strncasecmp(p, "[General]", 9) == 0;
-		else if (in_general && n > 8 && strncasecmp(p, "Version=", 8) == 0) {
-			const char *d = p + 8;
-			size_t digits = strspn(d, "0123456789");
-			uint64_t v;
-			char num[16];
+		line++;
+		if (p < line_end && *p == '[') {
+			const char *close = memchr(p, ']', (size_t)(line_end - p));
 
-			if (digits == 0 || digits > 10 || d + digits != p + n)
-				return gt_fail(e, GT_REFUSED, "GPT.INI Version is not a number: '%.*s'", (int)n, p);
-			memcpy(num, d, digits);
-			num[digits] = '\0';
-			if (parse_u64(num, UINT32_MAX, &v) < 0)
-				return gt_fail(e, GT_REFUSED, "GPT.INI Version is out of range: '%s'", num);
-			g->version = (uint32_t)v;
-			g->digits_at = (size_t)(d - g->text.buf);
-			g->digits_len = digits;
-			return 0;
+			in_general = close && close - p == 8 && strncasecmp(p + 1, "General", 7) == 0;
+		} else if (in_general && (eq = memchr(p, '=', (size_t)(line_end - p)))) {
+			const char *key_end = eq, *key = trim(p, &key_end), *v_end = line_end, *v = trim(eq + 1, &v_end);
+
+			if (key_end - key == 7 && strncasecmp(key, "Version", 7) == 0) {
+				if (found_line)
+					return gt_fail(e, GT_REFUSED, "GPT.INI has two Version lines in [General] (lines %u and %u): "
+						       "clients read the first, and which one is meant is ambiguous", found_line, line);
+				if (read_version(g, v, v_end, p, (size_t)(line_end - p), e) < 0)
+					return -1;
+				found_line = line;
+			}
 		}
 		t = eol ? eol + 1 : end;
 	}
-	return gt_fail(e, GT_REFUSED, "GPT.INI has no Version line in a [General] section");
+	if (!found_line)
+		return gt_fail(e, GT_REFUSED, "GPT.INI has no Version line in a [General] section");
+	return 0;
 }
 
 int gptini_parse(const uint8_t *buf, size_t len, struct gptini *g, struct gt_error *e)

@@ -96,8 +96,8 @@ int hivefile_check_safe(const uint8_t *buf, size_t len, uint64_t file_size, int 
 		return gt_fail(e, GT_REFUSED, "this is a transaction log or alternate file (type %u), not a primary hive", h.file_type);
 	if (h.seq1 != h.seq2 && !allow_dirty)
 		return gt_fail(e, GT_REFUSED,
-			       "hive is dirty (sequence numbers %u != %u): its transaction logs (.LOG1/.LOG2) hold newer data; "
-			       "load it once on Windows or replay the logs before editing it", h.seq1, h.seq2);
+			       "hive is dirty (sequence numbers %u != %u): changes its transaction logs held are not in it",
+			       h.seq1, h.seq2);
 	if (h.bins_size == 0 || h.bins_size % 4096 || h.bins_size > file_size - HIVE_BASE_BLOCK_SIZE)
 		return gt_fail(e, GT_REFUSED, "truncated or damaged: the base block declares %u bytes of hive bins, the file holds %llu",
 			       h.bins_size, (unsigned long long)(file_size - HIVE_BASE_BLOCK_SIZE));
@@ -138,31 +138,131 @@ static size_t align8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-static void write_root_nk(uint8_t *cell, size_t size, uint32_t sk_offset, uint64_t filetime)
+/* Cells handed out one after the other in the only hbin; each starts with its negative size. */
+struct cells {
+	uint8_t *bins;
+	uint32_t next;
+};
+
+static uint8_t *cell_alloc(struct cells *c, size_t payload, uint32_t *off)
 {
-	put32(cell, (uint32_t)-(int32_t)size);
-	memcpy(cell + 4, "nk", 2);
-	put16(cell + 6, 0x002C);             /* KEY_HIVE_ENTRY | KEY_NO_DELETE | KEY_COMP_NAME */
-	put64(cell + 8, filetime);
-	put32(cell + 0x14, 0);               /* parent: unused for the root */
-	put32(cell + 0x20, 0xFFFFFFFFu);     /* no subkey list */
-	put32(cell + 0x24, 0xFFFFFFFFu);     /* no volatile subkey list */
-	put32(cell + 0x2C, 0xFFFFFFFFu);     /* no value list */
-	put32(cell + 0x30, sk_offset);
-	put32(cell + 0x34, 0xFFFFFFFFu);     /* no class name */
-	put16(cell + 0x4C, (uint16_t)strlen(ROOT_NAME));
-	memcpy(cell + 0x50, ROOT_NAME, strlen(ROOT_NAME));
+	size_t size = align8(payload + 4);
+
+	*off = c->next;
+	put32(c->bins + c->next, (uint32_t)-(int32_t)size);
+	c->next += (uint32_t)size;
+	return c->bins + *off;
 }
 
-static void write_sk(uint8_t *cell, size_t size, uint32_t self)
+/* One key record: name (ASCII), parent, subkey and value lists (0xFFFFFFFF for none) and the
+ * largest name and data sizes below it, which Windows keeps in the record. */
+struct nk_fields {
+	const char *name;
+	uint16_t flags;
+	uint32_t parent, nsub, subkeys, nvalues, values, sk;
+	uint32_t max_subkey_name, max_value_name, max_value_data;
+};
+
+static uint32_t write_nk(struct cells *c, const struct nk_fields *f, uint64_t filetime)
 {
-	put32(cell, (uint32_t)-(int32_t)size);
+	uint32_t off;
+	uint8_t *cell = cell_alloc(c, 0x4C + strlen(f->name), &off);
+
+	memcpy(cell + 4, "nk", 2);
+	put16(cell + 6, f->flags);
+	put64(cell + 8, filetime);
+	put32(cell + 0x14, f->parent);
+	put32(cell + 0x18, f->nsub);
+	put32(cell + 0x20, f->subkeys);
+	put32(cell + 0x24, 0xFFFFFFFFu);     /* no volatile subkey list */
+	put32(cell + 0x28, f->nvalues);
+	put32(cell + 0x2C, f->values);
+	put32(cell + 0x30, f->sk);
+	put32(cell + 0x34, 0xFFFFFFFFu);     /* no class name */
+	put32(cell + 0x38, f->max_subkey_name);
+	put32(cell + 0x40, f->max_value_name);
+	put32(cell + 0x44, f->max_value_data);
+	put16(cell + 0x4C, (uint16_t)strlen(f->name));
+	memcpy(cell + 0x50, f->name, strlen(f->name));
+	return off;
+}
+
+static uint32_t write_sk(struct cells *c, uint32_t refs)
+{
+	uint32_t off;
+	uint8_t *cell = cell_alloc(c, 20 + sizeof(root_security), &off);
+
 	memcpy(cell + 4, "sk", 2);
-	put32(cell + 8, self);               /* the only sk: its list links point to itself */
-	put32(cell + 12, self);
-	put32(cell + 16, 1);                 /* referenced by the root key */
+	put32(cell + 8, off);                /* the only sk: its list links point to itself */
+	put32(cell + 12, off);
+	put32(cell + 16, refs);              /* every key uses it */
 	put32(cell + 20, sizeof(root_security));
 	memcpy(cell + 24, root_security, sizeof(root_security));
+	return off;
+}
+
+/* A REG_DWORD value record, its data held in the record itself (size with the top bit set). */
+static uint32_t write_dword_vk(struct cells *c, const char *name, uint32_t data)
+{
+	uint32_t off;
+	uint8_t *cell = cell_alloc(c, 0x14 + strlen(name), &off);
+
+	memcpy(cell + 4, "vk", 2);
+	put16(cell + 6, (uint16_t)strlen(name));
+	put32(cell + 8, 0x80000004u);
+	put32(cell + 12, data);
+	put32(cell + 16, 4);                 /* REG_DWORD */
+	put16(cell + 20, 1);                 /* VALUE_COMP_NAME: the name is ASCII */
+	memcpy(cell + 24, name, strlen(name));
+	return off;
+}
+
+/* An lf subkey list: each entry an nk offset and the first four characters of its name. */
+static uint32_t write_lf(struct cells *c, const uint32_t *nks, const char *const *names, size_t n)
+{
+	uint32_t off;
+	uint8_t *cell = cell_alloc(c, 4 + 8 * n, &off);
+
+	memcpy(cell + 4, "lf", 2);
+	put16(cell + 6, (uint16_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put32(cell + 8 + 8 * i, nks[i]);
+		memcpy(cell + 12 + 8 * i, names[i], strlen(names[i]) < 4 ? strlen(names[i]) : 4);
+	}
+	return off;
+}
+
+/* What an empty SYSTEM hive from Windows holds, so that CurrentControlSet resolves: Select
+ * (Current = Default = LastKnownGood = 1, Failed = 0) and an empty ControlSet001 (Microsoft
+ * Learn, "HKLM\SYSTEM\Select" in "CurrentControlSet": each value names a ControlSet00N). */
+static const struct {
+	const char *name;
+	uint32_t data;
+} select_values[] = { { "Current", 1 }, { "Default", 1 }, { "Failed", 0 }, { "LastKnownGood", 1 } };
+
+static void write_system_keys(struct cells *c, uint8_t *root, uint32_t root_off, uint32_t sk, uint64_t filetime)
+{
+	/* subkey lists are sorted by upper-case name: CONTROLSET001 before SELECT */
+	static const char *const names[] = { "ControlSet001", "Select" };
+	uint32_t vals[4], vlist, nks[2], max_name = 0;
+	uint8_t *list;
+
+	for (size_t i = 0; i < 4; i++) {
+		vals[i] = write_dword_vk(c, select_values[i].name, select_values[i].data);
+		if (2 * strlen(select_values[i].name) > max_name)
+			max_name = (uint32_t)(2 * strlen(select_values[i].name));
+	}
+	list = cell_alloc(c, sizeof(vals), &vlist);
+	for (size_t i = 0; i < 4; i++)
+		put32(list + 4 + 4 * i, vals[i]);
+	nks[0] = write_nk(c, &(struct nk_fields){ .name = names[0], .flags = 0x0020, .parent = root_off,
+		.subkeys = 0xFFFFFFFFu, .values = 0xFFFFFFFFu, .sk = sk }, filetime);
+	nks[1] = write_nk(c, &(struct nk_fields){ .name = names[1], .flags = 0x0020, .parent = root_off,
+		.subkeys = 0xFFFFFFFFu, .nvalues = 4, .values = vlist, .sk = sk, .max_value_name = max_name,
+		.max_value_data = 4 }, filetime);
+	put32(root + 0x18, 2);
+	put32(root + 0x20, write_lf(c, nks, names, 2));
+	put32(root + 0x38, (uint32_t)(2 * strlen(names[0])));
 }
 
 static void write_name_field(uint8_t *field, const char *kind)
@@ -189,11 +289,10 @@ static void write_name_field(uint8_t *field, const char *kind)
 void hivefile_new(const char *kind, uint64_t filetime, uint8_t **out, size_t *len)
 {
 	uint8_t *buf = xcalloc(1, NEW_HIVE_SIZE);
-	uint8_t *bins = buf + HIVE_BASE_BLOCK_SIZE;
-	size_t nk_size = align8(0x50 + strlen(ROOT_NAME));
-	size_t sk_size = align8(24 + sizeof(root_security));
-	uint32_t sk_offset = ROOT_CELL + (uint32_t)nk_size;
-	uint32_t free_offset = sk_offset + (uint32_t)sk_size;
+	struct cells c = { .bins = buf + HIVE_BASE_BLOCK_SIZE, .next = ROOT_CELL };
+	int system = kind && strcmp(kind, "SYSTEM") == 0;
+	uint32_t root_off, sk;
+	uint8_t *root;
 
 	memcpy(buf, "regf", 4);
 	put32(buf + 4, 1);
@@ -208,15 +307,21 @@ void hivefile_new(const char *kind, uint64_t filetime, uint8_t **out, size_t *le
 	put32(buf + 44, 1);          /* clustering factor */
 	if (kind)
 		write_name_field(buf + 48, kind);
-	put32(buf + 508, hivefile_checksum(buf));
 
-	memcpy(bins, "hbin", 4);
-	put32(bins + 4, 0);
-	put32(bins + 8, 4096);
-	put64(bins + 20, filetime);
-	write_root_nk(bins + ROOT_CELL, nk_size, sk_offset, filetime);
-	write_sk(bins + sk_offset, sk_size, sk_offset);
-	put32(bins + free_offset, 4096 - free_offset); /* the rest is one free cell */
+	memcpy(c.bins, "hbin", 4);
+	put32(c.bins + 4, 0);
+	put32(c.bins + 8, 4096);
+	put64(c.bins + 20, filetime);
+	/* the root first, at ROOT_CELL; its security cell's offset is known once that is placed */
+	root_off = write_nk(&c, &(struct nk_fields){ .name = ROOT_NAME, .flags = 0x002C, /* KEY_HIVE_ENTRY |
+		KEY_NO_DELETE | KEY_COMP_NAME */ .subkeys = 0xFFFFFFFFu, .values = 0xFFFFFFFFu }, filetime);
+	root = c.bins + root_off;
+	sk = write_sk(&c, system ? 3 : 1);
+	put32(root + 0x30, sk);
+	if (system)
+		write_system_keys(&c, root, root_off, sk, filetime);
+	put32(c.bins + c.next, 4096 - c.next); /* the rest is one free cell */
+	put32(buf + 508, hivefile_checksum(buf));
 
 	*out = buf;
 	*len = NEW_HIVE_SIZE;

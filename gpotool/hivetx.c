@@ -1,6 +1,7 @@
 /* Hive targets: safe open, path resolution, recorded edits and the commit pipeline. */
 #include "hivetx.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,77 @@ static int check_unchanged(struct hivetx *tx, struct gt_error *e)
 	return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The transaction logs Windows keeps beside a hive: NAME.LOG (before Windows 8.1), NAME.LOG1
+ * and NAME.LOG2, in any case (a copy from an NTFS volume keeps Windows' spelling, "SYSTEM.LOG1",
+ * a tool may lower it). Appends "NAME.LOG1 (N bytes), NAME.LOG2 (empty)"; returns how many. */
+static size_t find_logs(const char *path, struct sbuf *out)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *dir = slash ? xmemdup(path, (size_t)(slash - path) + 1) : xstrdup(".");
+	size_t blen = strlen(base), n = 0, cap = 0;
+	char **names = NULL;
+	struct dirent *d;
+	DIR *dp;
+
+	if (slash)
+		dir[slash - path] = '\0';
+	dp = opendir(slash == path ? "/" : dir);
+
+	while (dp && (d = readdir(dp))) {
+		const char *tail = d->d_name + blen;
+
+		if (strncasecmp(d->d_name, base, blen) != 0 ||
+		    (strcasecmp(tail, ".LOG") && strcasecmp(tail, ".LOG1") && strcasecmp(tail, ".LOG2")))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(d->d_name);
+	}
+	if (dp)
+		closedir(dp);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		struct sbuf full;
+		struct stat st;
+
+		sbuf_init(&full);
+		sbuf_addf(&full, "%s/%s", slash == path ? "" : dir, names[i]);
+		sbuf_addf(out, "%s%s", i ? ", " : "", names[i]);
+		if (lstat(full.buf, &st) == 0 && S_ISREG(st.st_mode))
+			sbuf_addf(out, st.st_size ? " (%lld bytes)" : " (empty)", (long long)st.st_size);
+		sbuf_release(&full);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return n;
+}
+
+void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refusing, struct sbuf *out)
+{
+	struct sbuf logs;
+
+	sbuf_init(&logs);
+	sbuf_addf(out, "is dirty (sequence numbers %u != %u)", h->seq1, h->seq2);
+	if (find_logs(path, &logs) == 0)
+		sbuf_addstr(out, " and no transaction log (.LOG, .LOG1, .LOG2) is beside it: its newest changes were in "
+			    "the logs and are lost with them");
+	else
+		sbuf_addf(out, ": its transaction logs %s beside it hold changes not yet in it, which gpotool does not "
+			  "replay yet", logs.buf);
+	if (refusing)
+		sbuf_addstr(out, logs.len ? "; load it once on Windows (or replay the logs) before editing it"
+			    : "; copy its logs along with it, or load it once on Windows, before editing it");
+	sbuf_release(&logs);
+}
+
 static int open_checked(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e)
 {
 	struct regf_reader *r;
@@ -98,9 +170,18 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 	if (safefile_open_head(path, write, HIVEFILE_HEAD_BYTES, &tx->file, e) < 0)
 		return -1;
 	if (hivefile_read_header(tx->file.bytes, tx->file.len, &tx->hdr, e) < 0 ||
-	    hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, !write, e) < 0)
+	    hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, 1, e) < 0)
 		return -1;
 	tx->dirty = tx->hdr.seq1 != tx->hdr.seq2;
+	if (write && tx->dirty) {
+		struct sbuf why;
+
+		sbuf_init(&why);
+		hivetx_dirty_reason(path, &tx->hdr, 1, &why);
+		gt_fail(e, GT_REFUSED, "hive %s", why.buf);
+		sbuf_release(&why);
+		return -1;
+	}
 	if (write) {
 		if (verify_open(path, &r, e) < 0)
 			return -1;
@@ -108,8 +189,9 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 	}
 	if (hive_open(path, write, tx->hdr.minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
 		return -1;
-	/* an edit must not build on a damaged tree, even far from the key it touches */
-	if (write && hive_check_tree(tx->hive, NULL, NULL, e) < 0)
+	/* an edit must not build on a damaged tree, even far from the key it touches; and a
+	 * read must not report as sound (export, get) what info and every writer refuse */
+	if (hive_check_tree(tx->hive, &tx->tree_keys, &tx->tree_values, e) < 0)
 		return -1;
 	tx->writable = write;
 	if (kind_override) {
@@ -188,11 +270,38 @@ int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *
 	return 1;
 }
 
-static int check_mount(struct hivetx *tx, const char *text, const struct keypath *kp, struct gt_error *e)
+/* Drops the first n parts of kp (a mount's prefix that this hive holds at its root). */
+static void drop_parts(struct keypath *kp, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(kp->parts[i]);
+	memmove(kp->parts, kp->parts + n, (kp->n - n) * sizeof(*kp->parts));
+	kp->n -= n;
+}
+
+/* A UsrClass.dat is mounted at HKCU\Software\Classes and is HKCR's user half: keys shown as
+ * "HKCU\Software\Classes\X" (as gpotool prints them) or written "HKCR\X" are X below its root. */
+static int usrclass_path(struct keypath *kp)
+{
+	if (kp->classes) {
+		drop_parts(kp, 1);
+		return 1;
+	}
+	if (strcasecmp(kp->mount, "NTUSER") == 0 && kp->n >= 2 && strcasecmp(kp->parts[0], "Software") == 0 &&
+	    strcasecmp(kp->parts[1], "Classes") == 0) {
+		drop_parts(kp, 2);
+		return 1;
+	}
+	return 0;
+}
+
+static int check_mount(struct hivetx *tx, const char *text, struct keypath *kp, struct gt_error *e)
 {
 	enum hive_kind named;
 
 	if (!kp->mount)
+		return 0;
+	if (tx->kind == HK_USRCLASS && usrclass_path(kp))
 		return 0;
 	if (tx->kind == HK_OTHER) {
 		if (hive_kind_from_name(kp->mount, &named))
@@ -200,6 +309,9 @@ static int check_mount(struct hivetx *tx, const char *text, const struct keypath
 				       "give --kind %s or a path relative to the hive root", text, kp->mount, tx->file.path, kp->mount);
 		return 0;
 	}
+	if (tx->kind == HK_USRCLASS)
+		return gt_fail(e, GT_USAGE, "key '%s' is in the %s hive, but '%s' is a USRCLASS hive (its keys are "
+			       "HKCU\\Software\\Classes\\... or HKCR\\...)", text, kp->mount, tx->file.path);
 	if (strcasecmp(kp->mount, hive_kind_mount(tx->kind)) != 0)
 		return gt_fail(e, GT_USAGE, "key '%s' is in the %s hive, but '%s' is a %s hive", text, kp->mount,
 			       tx->file.path, hive_kind_name(tx->kind));

@@ -13,6 +13,7 @@
 #include "keypath.h"
 #include "plan.h"
 #include "safefile.h"
+#include "sbuf.h"
 #include "winreg.h"
 
 struct hivetx {
@@ -23,15 +24,23 @@ struct hivetx {
 	int kind_detected;  /* 1 detected from content, 0 from --kind */
 	int writable;
 	int dirty;          /* read-only opens allow a dirty hive; say so */
+	size_t tree_keys, tree_values; /* counted by the tree check every open makes */
 	struct plan plan;
 	char *journal_id;   /* set by a commit that wrote something */
 	char *warning;      /* set when the change landed but something after it went wrong */
 };
 
 /* Opens path. write = 1 refuses unsafe hives (dirty, bad checksum, version, libregf cannot
- * read it) and locks the file. kind_override is a --kind value or NULL. */
+ * read it) and locks the file. Every open, reads too, walks the key tree and refuses a
+ * damaged one (hive_check_tree), so that no command reports as sound what another refuses.
+ * kind_override is a --kind value or NULL. */
 int hivetx_open(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e);
 void hivetx_close(struct hivetx *tx);
+
+/* Why a dirty hive's data may be stale, naming the transaction logs found beside path (or
+ * saying there are none and what that means); refusing adds what to do before an edit.
+ * Appends "is dirty (sequence numbers A != B)..." to out. */
+void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refusing, struct sbuf *out);
 
 /* Resolves a user key path to components below this hive's root: checks that it names
  * this hive, maps CurrentControlSet through Select\Current. kp released by the caller. */

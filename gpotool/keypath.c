@@ -97,6 +97,7 @@ int keypath_parse(const char *text, struct keypath *kp, struct gt_error *e)
 			first = 2;
 		}
 		kp->mount = xstrdup(roots[i].mount ? roots[i].mount : raw.parts[1]);
+		kp->classes = strcmp(roots[i].alias, "HKCR") == 0;
 		if (roots[i].prefix && split(roots[i].prefix, kp, e) < 0) {
 			keypath_release(&raw);
 			keypath_release(kp);

@@ -15,6 +15,8 @@ struct keypath {
 	char **parts;  /* components below the hive root, owned */
 	size_t n;
 	char *mount;   /* hive the path names ("SYSTEM", "SOFTWARE", "NTUSER", ...), NULL if relative */
+	int classes;   /* named through HKCR: parts start with the "Classes" of SOFTWARE, which a
+	                * UsrClass.dat (HKCR's user half) holds at its root */
 };
 
 /* Parses text into kp (released with keypath_release; on error there is nothing to release).

@@ -288,6 +288,7 @@ CCS="HKLM\\SYSTEM\\CurrentControlSet\\Services\\Kdc"
 test_expect_success 'setup: SYSTEM hives whose Select\Current is missing, a REG_SZ, 0, or names no control set' '
 	for h in missing sz zero absent; do
 		gpotool hive new ccs-$h.hive --kind SYSTEM >/dev/null &&
+		gpotool hive delete ccs-$h.hive "HKLM\\SYSTEM\\Select" >/dev/null &&
 		gpotool hive set ccs-$h.hive "HKLM\\SYSTEM\\ControlSet001\\Control" x REG_DWORD 1 >/dev/null || exit 1
 	done &&
 	gpotool hive set ccs-missing.hive "HKLM\\SYSTEM\\Select" Default REG_DWORD 1 >/dev/null &&
@@ -316,6 +317,7 @@ test_expect_success 'CurrentControlSet naming a control set that does not exist:
 
 test_expect_success 'CurrentControlSet in a SYSTEM hive without a Select key: exit 3, unchanged' '
 	gpotool hive new ccs-nosel.hive --kind SYSTEM >/dev/null &&
+	gpotool hive delete ccs-nosel.hive "HKLM\\SYSTEM\\Select" >/dev/null &&
 	refused 3 "CurrentControlSet.*no Select key" ccs-nosel.hive gpotool hive set ccs-nosel.hive "$CCS" v REG_DWORD 1
 '
 

@@ -477,6 +477,43 @@ static void test_gptini_names(void **state)
 	gptini_release(&g);
 }
 
+/* What Windows' profile reader accepts: Samba writes "Version = 1" with LF line ends;
+ * blanks around the section, the key, '=' and the value, and one pair of quotes. Only the
+ * digits change on a bump. */
+static void test_gptini_profile_reader(void **state)
+{
+	struct gptini g;
+
+	(void)state;
+	parse_ok(S("[General]\nVersion = 1\n"), &g, 1);
+	check_render(&g, 2, S("[General]\nVersion = 2\n"));
+	gptini_release(&g);
+	parse_ok(S("  [general]  \n\tversion\t=\t65543 \ndisplayName = x\n"), &g, 65543);
+	check_render(&g, 65544, S("  [general]  \n\tversion\t=\t65544 \ndisplayName = x\n"));
+	gptini_release(&g);
+	parse_ok(S("[General] ; comment\r\nVersion=\"7\"\r\n"), &g, 7);
+	check_render(&g, 8, S("[General] ; comment\r\nVersion=\"8\"\r\n"));
+	gptini_release(&g);
+	/* a Version outside [General] does not count, a Versions key is another key */
+	parse_ok(S("[General]\nVersions=4\nVersion=5\n[Other]\nVersion=6\n"), &g, 5);
+	gptini_release(&g);
+}
+
+static void test_gptini_two_versions(void **state)
+{
+	static const char two[] = "[General]\r\nVersion=1\r\nVersion=2\r\n";
+	struct gt_error e = { 0 };
+	struct gptini g;
+
+	(void)state;
+	/* which one a human meant is unknown; a bump of the first would leave the second */
+	assert_int_equal(gptini_parse((const uint8_t *)two, sizeof(two) - 1, &g, &e), -1);
+	assert_int_equal(e.code, GT_REFUSED);
+	assert_non_null(strstr(e.msg, "two Version lines"));
+	check_parse_bad(S("[General]\nVersion = 1\nversion=1\n"));
+	check_parse_bad(S("[General]\nVersion=1\n[Other]\nx=1\n[GENERAL]\nVersion=3\n"));
+}
+
 static void test_gptini_refused(void **state)
 {
 	uint8_t big[GPTINI_MAX_BYTES + 64];
@@ -536,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_gptini_utf8_bom),
 		cmocka_unit_test(test_gptini_utf16le),
 		cmocka_unit_test(test_gptini_names),
+		cmocka_unit_test(test_gptini_profile_reader),
+		cmocka_unit_test(test_gptini_two_versions),
 		cmocka_unit_test(test_gptini_refused),
 		cmocka_unit_test(test_gptini_new),
 	};
