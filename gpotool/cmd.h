@@ -20,7 +20,7 @@ struct gt_ctx {
 	long long as_of;             /* --as-of, UTC midnight (time_t); the expiry rules' today */
 	int strict;                  /* --strict: an expired template is refused */
 	const char *template_name;   /* the template a stage applies, for the journal */
-	int template_warnings;       /* the template already warned: skip the generic value advisories */
+	int rules_reported;          /* the value rules were applied and printed for this run (once) */
 	int defer_journal_line;      /* the command prints "journal: ID" itself, last */
 	char *journal_id;            /* the last write's journal entry, owned */
 	char *target;                /* the hive or GPO the command opened to write, for the audit record; owned */
