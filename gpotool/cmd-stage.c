@@ -163,7 +163,11 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 	ctx->template_name = t.name;
 	ctx->defer_journal_line = 1; /* the follow-ups come first; "journal: ID" stays the last line */
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
-	/* the target first: a path that is not there is said before anything about the value */
+	/* the target first: a path that is not there is said before anything about the value;
+	 * the audit record names what was given even then */
+	for (const char *const *o = (const char *const[]){ "hive", "image", "gpo", NULL }; *o; o++)
+		if (cmd_opt(&cmd_stage_entry, a, *o) && !ctx->target)
+			ctx_set_target(ctx, cmd_opt(&cmd_stage_entry, a, *o));
 	ret = stage_target_resolve(&cmd_stage_entry, a, &t, &st, e);
 	if (ret == 0)
 		ctx_set_target(ctx, st.kind == STAGE_GPO ? st.gpo_dir : st.write_path);
