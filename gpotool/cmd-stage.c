@@ -25,13 +25,23 @@ static void print_followups(struct gt_ctx *ctx, const struct template *t)
 
 /* The item is in place, but GPT.INI's version of its half is 0, so clients skip the half:
  * raise the version (Registry.xml is written back as it is), journaled like any write. */
-static int raise_version(struct gt_ctx *ctx, struct gpotx *tx, struct gt_error *e)
+static int raise_version(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_setting *sp, struct gt_error *e)
 {
 	struct journal_meta meta;
+	struct change *c;
 	struct plan plan;
+	struct sbuf key;
 	int ret;
 
+	/* the entry records the item, the same before and after: what the version now applies */
 	plan_init(&plan);
+	sbuf_init(&key);
+	sbuf_addf(&key, "%s\\%s", sp->hive, sp->key);
+	c = plan_add(&plan, CH_SET_VALUE, key.buf, sp->name);
+	sbuf_release(&key);
+	c->had_old = c->has_new = 1;
+	reg_value_copy(&c->old, &sp->value);
+	reg_value_copy(&c->new_value, &sp->value);
 	sbuf_add(&tx->new_reg, tx->reg_file.bytes, tx->reg_file.len);
 	ctx_journal_meta(ctx, &meta);
 	ret = gpotx_commit(tx, ctx_state_dir(ctx), &meta, &plan, e);
@@ -124,7 +134,7 @@ static int stage_gpo(struct gt_ctx *ctx, const struct template *t, const char *d
 			out_text(ctx, "plan: GPT.INI version +1: GPO '%s' has this item, but its machine version is 0\n", dir);
 			out_text(ctx, "dry run: nothing written\n");
 		} else if (gpotx_has_item(&tx, sp) && half_is_zero(&tx)) {
-			ret = raise_version(ctx, &tx, e);
+			ret = raise_version(ctx, &tx, sp, e);
 		} else if (gpotx_has_item(&tx, sp)) {
 			out_text(ctx, "no change: GPO '%s' already has this item\n", dir);
 			json_object_object_add(ctx->result, "changed", json_object_new_boolean(0));
@@ -200,5 +210,14 @@ const struct cmd_entry cmd_stage_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.audited = 1,
+	.help = "TEMPLATE is one of 'gpotool templates'. The target is one of:\n"
+		"  --hive FILE    an offline hive of the template's kind (SYSTEM or SOFTWARE)\n"
+		"  --image WINDIR the Windows folder of an offline image (System32/config/SYSTEM and SOFTWARE)\n"
+		"  --gpo DIR      a GPO folder (holding GPT.INI) or a GPMC backup: a GPP Registry item\n"
+		"  --value N      the data, where the template allows more than its own (kdc-backdating needs it)\n"
+		"  --dry-run      the plan and the checks, nothing written\n"
+		"  --force        stage although the role, connector or patch-level check refuses\n"
+		"The value's rules (templates/value-rules) apply first: a refused value is never staged; an\n"
+		"expiring one warns (--strict refuses it once expired). Exit 0 staged or already in place.\n",
 	.exec = exec_stage,
 };

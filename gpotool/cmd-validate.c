@@ -144,5 +144,8 @@ const struct cmd_entry cmd_validate_entry = {
 	.options = { "hive=", "image=", "gpo=", "value=", NULL },
 	.min_args = 1,
 	.max_args = 1,
+	.help = "TEMPLATE is one of 'gpotool templates'; the target as for 'gpotool stage' (--hive FILE,\n"
+		"--image WINDIR or --gpo DIR). Exit 0 when the target holds the value (for a GPO: the item, in\n"
+		"a half whose GPT.INI version is not 0), 1 when it does not, and why. Nothing is written.\n",
 	.exec = exec_validate,
 };

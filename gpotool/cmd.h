@@ -45,6 +45,7 @@ struct cmd_entry {
 	const char *const options[CMD_MAX_OPTIONS + 1]; /* "kind=" takes a value, "utf8" is a flag */
 	int min_args, max_args;
 	int audited;                      /* writes: one audit record per run, refused or not */
+	const char *help;                 /* optional: more for 'gpotool help NAME', lines ending in \n */
 	/* Returns GT_OK or GT_MISMATCH, or -1 with e set. */
 	int (*exec)(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e);
 };
@@ -57,6 +58,16 @@ const struct cmd_entry *cmd_find(int argc, char **argv, int *used);
 /* Parses the command's own options and arguments; -1 with GT_USAGE on a bad command line. */
 int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_args *a, struct gt_error *e);
 void cmd_print_usage(FILE *out);
+/* 'gpotool help NAME' / 'gpotool NAME --help': usage, summary, help text, options. */
+void cmd_print_help(FILE *out, const struct cmd_entry *entry);
+/* 1 when word is the first word of commands ("hive", "gpo"...); cmd_print_group lists them. */
+int cmd_is_group(const char *word);
+void cmd_print_group(FILE *out, const char *word);
+/* The command a near miss of argv's leading words was meant to be ("hive se", "stgae"), or
+ * NULL. Only a suggestion: a guess is never run. */
+const char *cmd_suggest(int argc, char **argv);
+/* 1 when the command's arguments ask for --help (before any "--"). */
+int cmd_wants_help(int argc, char **argv);
 
 extern const struct cmd_entry cmd_hive_info_entry;
 extern const struct cmd_entry cmd_hive_get_entry;
