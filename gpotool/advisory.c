@@ -15,7 +15,7 @@
 
 static int parse_day(const char *text, char date[11], long long *day)
 {
-	struct tm tm = { 0 }, back;
+	struct tm tm = { 0 }, back, want;
 	char tail;
 	time_t t;
 
@@ -24,9 +24,10 @@ static int parse_day(const char *text, char date[11], long long *day)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	t = timegm(&tm);
+	want = tm;
+	t = timegm(&tm); /* normalises tm in place: compare with the day asked for */
 	/* 2025-02-30 would normalise to March 2: a day that does not exist is refused */
-	if (!gmtime_r(&t, &back) || back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon)
+	if (!gmtime_r(&t, &back) || back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon)
 		return -1;
 	memcpy(date, text, 11);
 	*day = (long long)t;

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # the binary as a user would type it from here: build/gpotool, or its full path elsewhere
 case "$G" in "$root"/*) shown=${G#"$root"/} ;; *) shown=$G ;; esac
-work=build/demo
+work=${GPOTOOL_DEMO_DIR:-build/demo}   # tests run it elsewhere
 rm -rf "$work"
 mkdir -p "$work"
 export GPOTOOL_STATE_DIR="$work/state"
