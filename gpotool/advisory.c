@@ -73,9 +73,10 @@ const char *rule_kind_name(enum rule_kind k)
 
 static void rule_release(struct value_rule *r)
 {
-	free(r->key);
-	if (r->kp.parts)
+	/* kp was parsed when key was taken (a path of the hive alone has no parts, but a mount) */
+	if (r->key)
 		keypath_release(&r->kp);
+	free(r->key);
 	free(r->value);
 	free(r->says);
 	free(r->after);
