@@ -51,7 +51,10 @@ show() {
 	for a in "$@"; do printf ' %s' "$(q "$a")"; done
 	printf '%s\n' "$N"
 }
-run() { stdbuf -oL -eL "$G" "$@" 2>&1 | once; return "${PIPESTATUS[0]}"; }
+# stdout and stderr through one pipe, in the order written: stdbuf makes stdout line-buffered
+# (not with an ASan build, whose runtime must come first: there the order may differ)
+if stdbuf -oL "$G" --version >/dev/null 2>&1; then LINEBUF=(stdbuf -oL -eL); else LINEBUF=(); fi
+run() { "${LINEBUF[@]}" "$G" "$@" 2>&1 | once; return "${PIPESTATUS[0]}"; }
 step() { show "$@"; run "$@"; }
 step_rc() { show "$@"; set +e; run "$@"; echo "(exit $?)"; set -e; }
 
