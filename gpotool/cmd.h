@@ -25,6 +25,7 @@ struct gt_ctx {
 	char *journal_id;            /* the last write's journal entry, owned */
 	char *target;                /* the hive or GPO the command opened to write, for the audit record; owned */
 	const char *rollback_of;     /* the journal entry a rollback undoes */
+	int rollback_new_data;       /* the rollback writes data the user gave (--undo-on-clients=DATA) */
 	const char *audit_copy;      /* --audit-log FILE: every record appended there too */
 	int use_syslog;              /* --syslog: and sent to syslog */
 	struct json_object *result;  /* commands add their fields; main prints it */

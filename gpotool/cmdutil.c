@@ -332,8 +332,9 @@ int value_rules_judge(struct gt_ctx *ctx, const struct plan *p, const char *key_
 
 	if (advice_judge(gpotool_datadir(), p, key_prefix, (time_t)ctx->as_of, a, e) < 0)
 		return -1;
-	/* a rollback puts back what was there: its rules are reported, never refused */
-	if (ctx->rollback_of)
+	/* a rollback puts back what was there: its rules are reported, never refused (but data
+	 * given with --undo-on-clients is a new write like any other) */
+	if (ctx->rollback_of && !ctx->rollback_new_data)
 		return 0;
 	sbuf_init(&text);
 	for (size_t i = 0; i < a->n && ret == 0; i++) {

@@ -123,6 +123,16 @@ open(\"data/value-rules\", \"w\").write(re.sub(r\"\\nkey: [^\\n]*\\nvalue: $SCBE
 	test "$(rl_value z.SYSTEM $RL_SCBE)" = DWORD,0x00000000
 '
 
+test_expect_success 'rollback --undo-on-clients=0 writes new data: refused like any write of 0' '
+	G2={6B5A4C3D-2E1F-4A0B-9C8D-7E6F5A4B3C2D} &&
+	gpotool gpo new . --name undo --guid "$G2" >/dev/null &&
+	gpotool stage kdc-enforce --gpo "$G2" >out 2>err &&
+	id=$(sed -n "s/^journal: //p" out) &&
+	untouched 3 "$G2" gpotool rollback "$id" --undo-on-clients=0 &&
+	grep -q "refusing $SCBE = 0" err &&
+	gpotool rollback "$id" --undo-on-clients=delete >out 2>err
+'
+
 # ---- the rules file ----
 
 # broken SED PATTERN: a copy of the data folder whose value-rules is edited by SED; a write of a
