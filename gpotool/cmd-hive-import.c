@@ -59,7 +59,8 @@ static int exec_hive_import(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	size_t len;
 	int r;
 
-	if (read_whole_file(a->argv[1], REGFILE_MAX_BYTES, &buf, &len, e) < 0)
+	if (gt_check_path(a->argv[1], 0, "REGFILE is the path of a .reg file", e) < 0 ||
+	    read_whole_file(a->argv[1], REGFILE_MAX_BYTES, &buf, &len, e) < 0)
 		return -1;
 	r = regfile_parse(buf, len, a->argv[1], &rf, e);
 	free(buf);

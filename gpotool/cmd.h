@@ -20,11 +20,12 @@ struct gt_ctx {
 	long long as_of;             /* --as-of, UTC midnight (time_t); the expiry rules' today */
 	int strict;                  /* --strict: an expired template is refused */
 	const char *template_name;   /* the template a stage applies, for the journal */
-	int template_warnings;       /* the template already warned: skip the generic value advisories */
+	int rules_reported;          /* the value rules were applied and printed for this run (once) */
 	int defer_journal_line;      /* the command prints "journal: ID" itself, last */
 	char *journal_id;            /* the last write's journal entry, owned */
 	char *target;                /* the hive or GPO the command opened to write, for the audit record; owned */
 	const char *rollback_of;     /* the journal entry a rollback undoes */
+	int rollback_new_data;       /* the rollback writes data the user gave (--undo-on-clients=DATA) */
 	const char *audit_copy;      /* --audit-log FILE: every record appended there too */
 	int use_syslog;              /* --syslog: and sent to syslog */
 	struct json_object *result;  /* commands add their fields; main prints it */
@@ -45,6 +46,7 @@ struct cmd_entry {
 	const char *const options[CMD_MAX_OPTIONS + 1]; /* "kind=" takes a value, "utf8" is a flag */
 	int min_args, max_args;
 	int audited;                      /* writes: one audit record per run, refused or not */
+	const char *help;                 /* optional: more for 'gpotool help NAME', lines ending in \n */
 	/* Returns GT_OK or GT_MISMATCH, or -1 with e set. */
 	int (*exec)(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e);
 };
@@ -57,6 +59,16 @@ const struct cmd_entry *cmd_find(int argc, char **argv, int *used);
 /* Parses the command's own options and arguments; -1 with GT_USAGE on a bad command line. */
 int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_args *a, struct gt_error *e);
 void cmd_print_usage(FILE *out);
+/* 'gpotool help NAME' / 'gpotool NAME --help': usage, summary, help text, options. */
+void cmd_print_help(FILE *out, const struct cmd_entry *entry);
+/* 1 when word is the first word of commands ("hive", "gpo"...); cmd_print_group lists them. */
+int cmd_is_group(const char *word);
+void cmd_print_group(FILE *out, const char *word);
+/* The command a near miss of argv's leading words was meant to be ("hive se", "stgae"), or
+ * NULL. Only a suggestion: a guess is never run. */
+const char *cmd_suggest(int argc, char **argv);
+/* 1 when the command's arguments ask for --help (before any "--"). */
+int cmd_wants_help(int argc, char **argv);
 
 extern const struct cmd_entry cmd_hive_info_entry;
 extern const struct cmd_entry cmd_hive_get_entry;

@@ -100,6 +100,17 @@ void out_text(const struct gt_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+void out_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("gpotool: note: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void out_warn(const char *fmt, ...)
 {
 	va_list ap;
@@ -160,15 +171,19 @@ int open_hive_path(struct gt_ctx *ctx, const char *path, const char *kind, int w
 int open_hive_for(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const char *path,
 		  int write, struct hivetx *tx, struct gt_error *e)
 {
+	/* a path that is not there is the user's mistake: said (and coded) the same for every command */
+	if (gt_check_path(path, 0, "HIVE is the path of a hive file", e) < 0)
+		return -1;
 	return open_hive_path(ctx, path, cmd_opt(entry, a, "kind"), write, tx, e);
 }
 
 int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 {
-	struct json_object *jwarn;
 	struct journal_meta meta;
 	struct sbuf line;
 
+	if (apply_value_rules(ctx, &tx->plan, hivetx_prefix(tx), tx->file.path, e) < 0)
+		return -1;
 	ctx_journal_meta(ctx, &meta);
 	if (hivetx_commit(tx, ctx_state_dir(ctx), &meta, e) < 0)
 		return -1;
@@ -186,15 +201,6 @@ int commit_and_report(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 		change_describe(&tx->plan.v[i], hivetx_prefix(tx), &line);
 		out_text(ctx, "%s\n", line.buf);
 	}
-	sbuf_reset(&line);
-	jwarn = json_object_new_array();
-	if (!ctx->template_warnings && advisory_check(&tx->plan, (time_t)ctx->as_of, &line, jwarn) > 0) {
-		for (char *p = line.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
-			*nl = '\0';
-			out_warn("%s", p);
-		}
-	}
-	json_object_object_add(ctx->result, "advisories", jwarn);
 	sbuf_release(&line);
 	out_text(ctx, "verified: libregf reads back %zu change%s in '%s'\n", tx->plan.n, tx->plan.n == 1 ? "" : "s",
 		 tx->file.path);
@@ -257,7 +263,6 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 {
 	long old = gpp_find(tx->doc, s->hive, s->key, s->name);
 	struct journal_meta meta;
-	struct json_object *jwarn;
 	struct change *c;
 	struct plan plan;
 	struct sbuf key, line;
@@ -282,16 +287,10 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 		reg_value_copy(&c->new_value, &s->value);
 	}
 	ctx_journal_meta(ctx, &meta);
-	ret = gpotx_commit(tx, ctx_state_dir(ctx), &meta, &plan, e);
+	ret = apply_value_rules(ctx, &plan, "", tx->gpo.dir, e);
+	if (ret == 0)
+		ret = gpotx_commit(tx, ctx_state_dir(ctx), &meta, &plan, e);
 	if (ret == 0) {
-		jwarn = json_object_new_array();
-		if (!ctx->template_warnings && advisory_check(&plan, (time_t)ctx->as_of, &line, jwarn) > 0)
-			for (char *p = line.buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
-				*nl = '\0';
-				out_warn("%s", p);
-			}
-		json_object_object_add(ctx->result, "advisories", jwarn);
-		sbuf_reset(&line);
 		change_describe(c, "", &line);
 		if (s->action)
 			sbuf_addf(&line, ", action %c", s->action);
@@ -325,6 +324,86 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 	sbuf_release(&key);
 	sbuf_release(&line);
 	plan_release(&plan);
+	return ret;
+}
+
+/* ---- value rules: the one place every writer applies them ---- */
+
+int value_rules_judge(struct gt_ctx *ctx, const struct plan *p, const char *key_prefix, const char *subject,
+		      struct advice *a, struct gt_error *e)
+{
+	struct sbuf text;
+	int ret = 0;
+
+	if (advice_judge(gpotool_datadir(), p, key_prefix, (time_t)ctx->as_of, a, e) < 0)
+		return -1;
+	/* a rollback puts back what was there: its rules are reported, never refused (but data
+	 * given with --undo-on-clients is a new write like any other) */
+	if (ctx->rollback_of && !ctx->rollback_new_data)
+		return 0;
+	sbuf_init(&text);
+	for (size_t i = 0; i < a->n && ret == 0; i++) {
+		const struct rule_hit *h = &a->hit[i];
+
+		sbuf_reset(&text);
+		rule_hit_text(h, &text);
+		if (h->rule->kind == RULE_REFUSE)
+			ret = gt_fail(e, GT_REFUSED, "'%s': refusing %s", subject, text.buf);
+		else if (h->rule->kind == RULE_EXPIRES && h->days <= 0 && ctx->strict)
+			ret = gt_fail(e, GT_REFUSED, "refused (--strict): %s = %u (%s) expired on %s", h->name, h->data, h->rule->says,
+				      h->rule->date);
+	}
+	sbuf_release(&text);
+	return ret;
+}
+
+void value_rules_report(struct gt_ctx *ctx, const struct advice *a, int writing)
+{
+	struct json_object *list = json_object_new_array();
+	struct sbuf text;
+	int expiry = 0;
+
+	sbuf_init(&text);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct rule_hit *h = &a->hit[i];
+
+		json_object_array_add(list, rule_hit_json(h));
+		if (h->rule->kind == RULE_EXPIRES && !expiry++) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "date", json_object_new_string(h->rule->date));
+			json_object_object_add(o, "days", json_object_new_int64(h->days));
+			json_object_object_add(o, "expired", json_object_new_boolean(h->days <= 0));
+			json_object_object_add(ctx->result, "expiry", o);
+		}
+		if (h->rule->kind == RULE_NOTE && !writing)
+			continue;
+		sbuf_reset(&text);
+		rule_hit_text(h, &text);
+		if (h->rule->kind == RULE_NOTE)
+			out_note("%s", text.buf);
+		else if (h->rule->kind == RULE_REFUSE)
+			out_warn("this puts back %s", text.buf);
+		else
+			out_warn("%s", text.buf);
+	}
+	json_object_object_add(ctx->result, "advisories", list);
+	sbuf_release(&text);
+	ctx->rules_reported = 1;
+}
+
+int apply_value_rules(struct gt_ctx *ctx, const struct plan *p, const char *key_prefix, const char *subject,
+		      struct gt_error *e)
+{
+	struct advice a;
+	int ret;
+
+	if (ctx->rules_reported)
+		return 0;
+	ret = value_rules_judge(ctx, p, key_prefix, subject, &a, e);
+	if (ret == 0)
+		value_rules_report(ctx, &a, 1);
+	advice_release(&a);
 	return ret;
 }
 

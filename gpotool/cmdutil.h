@@ -23,6 +23,8 @@ void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m);
 void out_text(const struct gt_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Warnings go to stderr in either mode (JSON stays one object on stdout). */
 void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "gpotool: note: ..." on stderr: worth knowing, nothing wrong. */
+void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Opens a hive for a hive command, with --kind from the command's options. A writer first
  * finishes or rolls back what an interrupted gpotool left pending on it (journal_recover). */
@@ -45,6 +47,19 @@ void gpp_item_value(const struct gpp_item *it, struct reg_value *v);
 /* Commits a GPO edit made in tx (s: the item set, or with action 0 the item removed) and
  * reports it: the item before and after, the version bump, the AD follow-up, the journal. */
 int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_setting *s, struct gt_error *e);
+
+/* The value rules (templates/value-rules, advisory.h) of every value plan sets: the one place
+ * each writer applies them. judge refuses (GT_REFUSED, naming subject) a value a rule refuses
+ * and, with --strict, an expired one; a rollback is never refused. report prints each hit
+ * once (notes only when writing), fills "advisories" and "expiry" in the JSON result and marks
+ * the rules reported for this run. apply = judge + report, unless already reported. */
+struct advice;
+struct plan;
+int value_rules_judge(struct gt_ctx *ctx, const struct plan *p, const char *key_prefix, const char *subject,
+		      struct advice *a, struct gt_error *e);
+void value_rules_report(struct gt_ctx *ctx, const struct advice *a, int writing);
+int apply_value_rules(struct gt_ctx *ctx, const struct plan *p, const char *key_prefix, const char *subject,
+		      struct gt_error *e);
 
 /* The audit record of a writing command that ended with code (and err, when it failed):
  * who, where, when, under which ticket, what it did to which files. Caller puts it. */

@@ -21,9 +21,22 @@ struct gt_error {
 int gt_fail(struct gt_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefixes context to an error already set ("'SYSTEM': " + msg); returns -1. */
+/* Prefixes context to an error already set ("'SYSTEM': " + msg); returns -1. A prefix that
+ * only names a subject ("'PATH': ") is left out when the message already names it: a
+ * message says its subject once. */
 int gt_prefix(struct gt_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void gt_error_clear(struct gt_error *e);
+
+/* A path the user named that is not there, or is not the kind of file asked for, is the
+ * user's mistake: one exit code for it in every command (README "Exit codes"), decided here. */
+#define GT_NO_SUCH_PATH GT_USAGE
+/* The code for an open or stat of a user's path that failed with err: GT_NO_SUCH_PATH for
+ * ENOENT, ENOTDIR and EISDIR, GT_FAILED (I/O) otherwise. */
+int gt_path_errno_code(int err);
+/* Checks that path exists and is a folder (want_dir) or a regular file; else fails with
+ * GT_NO_SUCH_PATH (GT_FAILED when stat fails otherwise), naming the path once and saying
+ * what the option takes ("--hive takes a hive file"). */
+int gt_check_path(const char *path, int want_dir, const char *takes, struct gt_error *e);
 
 #endif

@@ -129,7 +129,7 @@ int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 
 	memset(g, 0, sizeof(*g));
 	if (stat(dir, &st) < 0)
-		return gt_fail(e, GT_FAILED, "unable to open '%s': %s", dir, strerror(errno));
+		return gt_fail(e, gt_path_errno_code(errno), "unable to open '%s': %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return gt_fail(e, GT_USAGE, "'%s' is not a folder: give the GPO folder (holding GPT.INI) or a GPMC backup folder", dir);
 	g->dir = xstrdup(dir);

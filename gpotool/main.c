@@ -175,6 +175,39 @@ static void audit_sinks_close(struct audit_sinks *s)
 	audit_close(&s->copy);
 }
 
+/* An unknown command, with the one it was probably meant to be; never run in its place. */
+static int unknown_command(int argc, char **argv, struct gt_error *e)
+{
+	const char *guess = cmd_suggest(argc, argv);
+	int group = cmd_is_group(argv[0]);
+
+	if (guess)
+		return gt_fail(e, GT_USAGE, "unknown command '%s%s%s' (did you mean '%s'? see 'gpotool help %s')", argv[0],
+			       argc > 1 && group ? " " : "", argc > 1 && group ? argv[1] : "", guess, guess);
+	return gt_fail(e, GT_USAGE, "unknown command '%s%s%s' (see 'gpotool --help'%s%s%s)", argv[0], argc > 1 && group ? " " : "",
+		       argc > 1 && group ? argv[1] : "", group ? " or 'gpotool help " : "", group ? argv[0] : "", group ? "'" : "");
+}
+
+/* gpotool help [COMMAND...]: the command's help, a group's list, or the global usage. */
+static int help(int argc, char **argv, struct gt_error *e)
+{
+	const struct cmd_entry *entry;
+	int used = 0;
+
+	entry = cmd_find(argc, argv, &used);
+	if (entry && used == argc) {
+		cmd_print_help(stdout, entry);
+		return GT_OK;
+	}
+	if (argc == 1 && cmd_is_group(argv[0])) {
+		cmd_print_group(stdout, argv[0]);
+		return GT_OK;
+	}
+	if (entry)
+		return gt_fail(e, GT_USAGE, "'gpotool help' takes a command name only, as in 'gpotool help %s'", entry->name);
+	return unknown_command(argc, argv, e);
+}
+
 static int run(struct gt_ctx *ctx, int argc, char **argv, const struct cmd_entry **ran, struct audit_sinks *sinks,
 	       struct gt_error *e)
 {
@@ -184,18 +217,29 @@ static int run(struct gt_ctx *ctx, int argc, char **argv, const struct cmd_entry
 
 	if (parse_globals(ctx, argc, argv, &first, e) < 0)
 		return -1;
-	if (first >= argc || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "help") == 0) {
+	if (first >= argc || strcmp(argv[first], "--help") == 0 || (strcmp(argv[first], "help") == 0 && first + 1 >= argc)) {
 		cmd_print_usage(first >= argc ? stderr : stdout);
 		return first >= argc ? gt_fail(e, GT_USAGE, "no command given") : GT_OK;
 	}
+	if (strcmp(argv[first], "help") == 0)
+		return help(argc - first - 1, argv + first + 1, e);
 	if (strcmp(argv[first], "--version") == 0 || strcmp(argv[first], "version") == 0) {
 		printf("gpotool %s\n", GPOTOOL_VERSION);
 		return GT_OK;
 	}
 	entry = cmd_find(argc - first, argv + first, &used);
+	/* "gpotool hive" and "gpotool hive --help": what "hive" holds */
+	if (!entry && cmd_is_group(argv[first]) && (first + 1 >= argc || strcmp(argv[first + 1], "--help") == 0)) {
+		cmd_print_group(stdout, argv[first]);
+		return GT_OK;
+	}
 	if (!entry)
-		return gt_fail(e, GT_USAGE, "unknown command '%s%s%s' (see 'gpotool --help')", argv[first],
-			       first + 1 < argc ? " " : "", first + 1 < argc ? argv[first + 1] : "");
+		return unknown_command(argc - first, argv + first, e);
+	/* help is never a run of the command: no audit record, nothing opened */
+	if (cmd_wants_help(argc - first - used, argv + first + used)) {
+		cmd_print_help(stdout, entry);
+		return GT_OK;
+	}
 	if (entry->audited) {
 		if (audit_sinks_open(ctx, sinks, e) < 0)
 			return -1;

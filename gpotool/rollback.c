@@ -486,6 +486,7 @@ static int client_undo_item(struct rollback *r, struct gpotx *tx, struct gpo_und
 		u->undo_value.name = xstrdup(u->name);
 	} else {
 		u->s.action = 'U';
+		r->ctx->rollback_new_data = 1; /* new data, not what was there: the value rules refuse it as any write */
 		if (reg_value_from_text(u->staged_type, r->o->undo_on_clients, &u->undo_value, e) < 0)
 			return gt_prefix(e, "--undo-on-clients takes 'delete' or data for %s: ", reg_type_name(u->staged_type));
 		free(u->undo_value.name);

@@ -40,6 +40,26 @@ static int image_hive(const char *windir, const char *name, char **out, struct g
 	return r;
 }
 
+/* The hive given with --hive must be the template's hive: writing SYSTEM's key into SOFTWARE
+ * cannot be right, whatever --force says. A hive whose kind cannot be told is taken as given. */
+static int check_hive_kind(const struct template *t, struct stage_target *st, const char *path, struct gt_error *e)
+{
+	struct hivetx tx;
+	enum hive_kind kind;
+
+	if (hivetx_open(&tx, path, 0, NULL, e) < 0)
+		return -1;
+	kind = tx.kind;
+	hivetx_close(&tx);
+	if (kind != HK_OTHER && st->hive != HK_OTHER && kind != st->hive)
+		return gt_fail(e, GT_USAGE, "'%s' is a %s hive, but %s writes %s\\%s in the %s hive: give that hive with --hive, "
+			       "or the Windows folder with --image", path, hive_kind_name(kind), t->name, t->key, t->value,
+			       hive_kind_name(st->hive));
+	if (kind != HK_OTHER)
+		st->hive = kind;
+	return 0;
+}
+
 int stage_target_resolve(const struct cmd_entry *entry, const struct cmd_args *a, const struct template *t,
 			 struct stage_target *st, struct gt_error *e)
 {
@@ -55,6 +75,8 @@ int stage_target_resolve(const struct cmd_entry *entry, const struct cmd_args *a
 	keypath_release(&kp);
 	if (hive) {
 		st->kind = STAGE_HIVE;
+		if (gt_check_path(hive, 0, "--hive takes a hive file", e) < 0 || check_hive_kind(t, st, hive, e) < 0)
+			return -1;
 		st->write_path = xstrdup(hive);
 		if (st->hive == HK_SYSTEM)
 			st->system_path = xstrdup(hive);
@@ -62,15 +84,19 @@ int stage_target_resolve(const struct cmd_entry *entry, const struct cmd_args *a
 			st->software_path = xstrdup(hive);
 	} else if (image) {
 		st->kind = STAGE_IMAGE;
+		if (gt_check_path(image, 1, "--image takes the Windows folder of an offline image", e) < 0)
+			return -1;
 		if (image_hive(image, "SYSTEM", &st->system_path, e) < 0 || image_hive(image, "SOFTWARE", &st->software_path, e) < 0)
 			return -1;
 		st->write_path = st->hive == HK_SYSTEM ? (st->system_path ? xstrdup(st->system_path) : NULL)
 						       : (st->software_path ? xstrdup(st->software_path) : NULL);
 		if (!st->write_path)
-			return gt_fail(e, GT_REFUSED, "'%s' holds no System32/config/%s: is it the Windows folder of an offline image?",
-				       image, hive_kind_name(st->hive));
+			return gt_fail(e, GT_NO_SUCH_PATH, "'%s' holds no System32/config/%s: --image takes the Windows folder of an "
+				       "offline image", image, hive_kind_name(st->hive));
 	} else {
 		st->kind = STAGE_GPO;
+		if (gt_check_path(gpo, 1, "--gpo takes a GPO folder, holding GPT.INI, or a GPMC backup", e) < 0)
+			return -1;
 		st->gpo_dir = gpo;
 	}
 	return 0;
@@ -84,20 +110,44 @@ void stage_target_release(struct stage_target *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int stage_value(const struct cmd_entry *entry, const struct cmd_args *a, const struct template *t, uint32_t *value,
-		struct gt_error *e)
+/* What the value rules say about writing value to the template's key, in adv. */
+static int judge_value(struct gt_ctx *ctx, const struct template *t, const struct stage_target *st, uint32_t value,
+		       struct advice *adv, struct gt_error *e)
+{
+	struct plan p;
+	struct change *c;
+	int ret;
+
+	plan_init(&p);
+	c = plan_add(&p, CH_SET_VALUE, t->key, t->value);
+	c->has_new = 1;
+	c->new_value.type = RT_DWORD;
+	c->new_value.len = 4;
+	c->new_value.data = xmalloc(4);
+	for (int i = 0; i < 4; i++)
+		c->new_value.data[i] = (uint8_t)(value >> (8 * i));
+	ret = value_rules_judge(ctx, &p, "", st->kind == STAGE_GPO ? st->gpo_dir : st->write_path, adv, e);
+	plan_release(&p);
+	return ret;
+}
+
+int stage_value(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, const struct template *t,
+		const struct stage_target *st, uint32_t *value, struct advice *adv, struct gt_error *e)
 {
 	const char *given = cmd_opt(entry, a, "value");
 	uint64_t v;
 
+	memset(adv, 0, sizeof(*adv));
 	if (!given && !t->has_data)
 		return gt_fail(e, GT_USAGE, "template '%s' needs --value N", t->name);
 	if (given && parse_u64(given, UINT32_MAX, &v) < 0)
 		return gt_fail(e, GT_USAGE, "--value takes a number from 0 to 4294967295 (decimal or 0x-hex), not '%s'", given);
 	*value = given ? (uint32_t)v : t->data;
-	for (size_t i = 0; i < t->nrefuse; i++)
-		if (t->refuse[i].value == *value)
-			return gt_fail(e, GT_REFUSED, "refusing %s = %u for %s: %s", t->value, *value, t->name, t->refuse[i].reason);
+	/* the value's own rules first: why 0 is refused matters more than a template's range */
+	if (judge_value(ctx, t, st, *value, adv, e) < 0)
+		return -1;
+	if (t->allowed_min == t->allowed_max && *value != t->allowed_min)
+		return gt_fail(e, GT_REFUSED, "refusing %s = %u for %s: it writes %u only", t->value, *value, t->name, t->allowed_min);
 	if (*value < t->allowed_min || *value > t->allowed_max)
 		return gt_fail(e, GT_REFUSED, "refusing %s = %u for %s: allowed values are %u to %u", t->value, *value, t->name,
 			       t->allowed_min, t->allowed_max);
@@ -225,8 +275,39 @@ static int check_connector(struct gt_ctx *ctx, const struct template *t, const c
 	return ret;
 }
 
-static int check_build(struct gt_ctx *ctx, const struct template *t, const char *software_path, int force, struct gt_error *e)
+/* The value rule that ends with the update of date, if the value staged has one. */
+static const struct rule_hit *expires_with(const struct advice *adv, const char *date)
 {
+	for (size_t i = 0; i < adv->n; i++)
+		if (adv->hit[i].rule->kind == RULE_EXPIRES && strcmp(adv->hit[i].rule->date, date) == 0)
+			return &adv->hit[i];
+	return NULL;
+}
+
+/* CurrentBuild, or on Windows before Vista (where CurrentBuild reads "1.511.1 () (Obsolete
+ * data - do not use)") CurrentBuildNumber: 1 found, 0 not a number, -1 error. */
+static int read_build(struct hivetx *tx, char **build, uint64_t *b, struct gt_error *e)
+{
+	static const char *const names[] = { "CurrentBuild", "CurrentBuildNumber" };
+
+	*build = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		int r = hivetx_read_string(tx, WINREG_CURRENT_VERSION_KEY, names[i], build, e);
+
+		if (r < 0)
+			return -1;
+		if (r == 1 && parse_u64(*build, UINT32_MAX, b) == 0)
+			return 1;
+		free(*build);
+		*build = NULL;
+	}
+	return 0;
+}
+
+static int check_build(struct gt_ctx *ctx, const struct template *t, const char *software_path, const struct advice *adv,
+		       int force, struct gt_error *e)
+{
+	const struct rule_hit *h;
 	struct reg_value ubr;
 	struct build_status bs;
 	struct hivetx tx;
@@ -237,41 +318,59 @@ static int check_build(struct gt_ctx *ctx, const struct template *t, const char 
 
 	if (hivetx_open(&tx, software_path, 0, NULL, e) < 0)
 		return -1;
-	r = hivetx_read_string(&tx, WINREG_CURRENT_VERSION_KEY, "CurrentBuild", &build, e);
+	r = read_build(&tx, &build, &b, e);
 	if (r == 1 && hivetx_read_value(&tx, WINREG_CURRENT_VERSION_KEY, "UBR", &ubr, e) == 1) {
 		if (ubr.type == RT_DWORD && ubr.len == 4)
 			u = (uint32_t)ubr.data[0] | (uint32_t)ubr.data[1] << 8 | (uint32_t)ubr.data[2] << 16 | (uint32_t)ubr.data[3] << 24;
 		reg_value_release(&ubr);
 	}
 	hivetx_close(&tx);
-	if (r < 0) {
+	if (r < 0 || (r == 1 && builds_lookup(gpotool_datadir(), (uint32_t)b, u, &bs, e) < 0)) {
 		free(build);
 		return -1;
 	}
-	if (r == 0 || parse_u64(build, UINT32_MAX, &b) < 0 || builds_lookup(gpotool_datadir(), (uint32_t)b, u, &bs, e) < 0 ||
-	    bs.level == PATCH_UNKNOWN) {
-		free(build);
-		if (e->code != GT_OK)
-			return -1;
-		out_text(ctx, "preflight: build: unknown to templates/update-builds.tsv; the patch level is not checked\n");
+	if (r == 0 || bs.level == PATCH_UNKNOWN) {
+		out_text(ctx, "preflight: build: %s%s%s unknown to templates/update-builds.tsv; the patch level is not checked\n",
+			 r ? "CurrentBuild " : "no CurrentBuild", r ? build : "", r ? " is" : ",");
 		json_object_object_add(ctx->result, "patch_level", json_object_new_string("unknown"));
+		free(build);
 		return 0;
 	}
-	out_text(ctx, "preflight: build: %s.%u (%s; February 2025 update %s, September 2025 update %s)\n", build, u, bs.product,
-		 bs.level >= PATCH_FEB_2025 ? "installed" : "not installed", bs.level >= PATCH_SEP_2025 ? "installed" : "not installed");
+	if (bs.level == PATCH_NO_KB) {
+		out_text(ctx, "preflight: build: %s, older than every build KB5014754 shipped for (the oldest: %s, build %u)\n", build,
+			 bs.oldest_product, bs.oldest_build);
+		json_object_object_add(ctx->result, "patch_level", json_object_new_string("no-kb5014754"));
+		snprintf(msg, sizeof(msg), "this DC is at build %s, which KB5014754 never shipped for (it starts with %s, build %u): "
+			 "%s has no effect there, so %s would change nothing", build, bs.oldest_product, bs.oldest_build, t->value,
+			 t->name);
+		free(build);
+		return refuse_or_warn(force, e, msg);
+	}
+	if (bs.level == PATCH_NOT_LISTED) {
+		out_text(ctx, "preflight: build: %s.%u (%s; KB5014754 applies; the UBRs of its %s and %s updates are not listed in "
+			 "templates/update-builds.tsv, so the patch level is not checked)\n", build, u, bs.product, bs.feb_date,
+			 bs.sep_date);
+		json_object_object_add(ctx->result, "patch_level", json_object_new_string("unknown"));
+		free(build);
+		return 0;
+	}
+	out_text(ctx, "preflight: build: %s.%u (%s; %s update %s, %s update %s)\n", build, u, bs.product, bs.feb_date,
+		 bs.level >= PATCH_FEB_2025 ? "installed" : "not installed", bs.sep_date,
+		 bs.level >= PATCH_SEP_2025 ? "installed" : "not installed");
 	json_object_object_add(ctx->result, "patch_level", json_object_new_string(
 		bs.level == PATCH_SEP_2025 ? "september-2025" : bs.level == PATCH_FEB_2025 ? "february-2025" : "before-february-2025"));
-	if (t->has_expiry && bs.level == PATCH_SEP_2025) {
-		snprintf(msg, sizeof(msg), "this DC is at %s.%u, which has the September 9, 2025 update (%s.%u): it ignores %s, "
-			 "so %s would change nothing", build, u, build, bs.sep_ubr, t->value, t->name);
+	h = expires_with(adv, bs.sep_date);
+	if (h && bs.level == PATCH_SEP_2025) {
+		snprintf(msg, sizeof(msg), "this DC is at %s.%u, which has the %s update (%s.%u): it ignores %s = %u, "
+			 "so %s would change nothing", build, u, bs.sep_date, build, bs.sep_ubr, h->name, h->data, t->name);
 		ret = refuse_or_warn(force, e, msg);
 	}
 	free(build);
 	return ret;
 }
 
-int stage_preflight(struct gt_ctx *ctx, const struct template *t, const struct stage_target *st, int force,
-		    struct gt_error *e)
+int stage_preflight(struct gt_ctx *ctx, const struct template *t, const struct stage_target *st, const struct advice *adv,
+		    int force, struct gt_error *e)
 {
 	if (st->kind == STAGE_GPO) {
 		if (t->role == ROLE_DOMAIN_CONTROLLER)
@@ -289,41 +388,9 @@ int stage_preflight(struct gt_ctx *ctx, const struct template *t, const struct s
 	}
 	if (t->role == ROLE_DOMAIN_CONTROLLER) {
 		if (st->software_path)
-			return check_build(ctx, t, st->software_path, force, e);
-		out_text(ctx, "preflight: build: no SOFTWARE hive at hand (use --image to check the patch level)\n");
+			return check_build(ctx, t, st->software_path, adv, force, e);
+		out_text(ctx, "preflight: build: not checked: the build is in the SOFTWARE hive (give --image WINDIR to check it)\n");
 	}
-	return 0;
-}
-
-int stage_expiry(struct gt_ctx *ctx, const struct template *t, uint32_t value, struct gt_error *e)
-{
-	struct tm tm = { .tm_year = t->expires_y - 1900, .tm_mon = t->expires_m - 1, .tm_mday = t->expires_d };
-	struct json_object *o;
-	char date[16];
-	long days;
-
-	if (t->warn_bits & value)
-		out_warn("%s = 0x%x: %s", t->value, value, t->warn_bits_why);
-	if (!t->has_expiry)
-		return 0;
-	ctx->template_warnings = 1;
-	days = (long)(((long long)timegm(&tm) - ctx->as_of) / 86400);
-	snprintf(date, sizeof(date), "%04d-%02d-%02d", t->expires_y, t->expires_m, t->expires_d);
-	o = json_object_new_object();
-	json_object_object_add(o, "date", json_object_new_string(date));
-	json_object_object_add(o, "days", json_object_new_int64(days > 0 ? days : 0));
-	json_object_object_add(o, "expired", json_object_new_boolean(days <= 0));
-	json_object_object_add(ctx->result, "expiry", o);
-	if (days > 0) {
-		out_warn("%s works only until the %s security update (KB5014754): %ld day%s left", t->name, date, days,
-			 days == 1 ? "" : "s");
-		return 0;
-	}
-	out_warn("%s EXPIRED on %s: domain controllers with the September 9, 2025 security update ignore %s; it only helps "
-		 "DCs that do not have that update yet. The real fix is strongly mapped certificates (SID extension "
-		 "1.3.6.1.4.1.311.25.2, or the SAN URL tag:microsoft.com,2022-09-14:sid:<SID>)", t->name, date, t->value);
-	if (ctx->strict)
-		return gt_fail(e, GT_REFUSED, "refused (--strict): %s expired on %s", t->name, date);
 	return 0;
 }
 

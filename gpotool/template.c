@@ -83,22 +83,6 @@ static int parse_u32(const char *text, uint32_t *out)
 	return 0;
 }
 
-static int parse_date(const char *text, int *y, int *m, int *d)
-{
-	char tail;
-
-	struct tm tm = { 0 }, back;
-	time_t t;
-
-	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%c", y, m, d, &tail) != 3 || *y < 1990 || *m < 1 || *m > 12)
-		return -1;
-	tm.tm_year = *y - 1900;
-	tm.tm_mon = *m - 1;
-	tm.tm_mday = *d;
-	t = timegm(&tm);
-	return gmtime_r(&t, &back) && back.tm_mday == *d && back.tm_mon == *m - 1 ? 0 : -1;
-}
-
 /* Digits, dots between them, nine digits at most per part: 6.2406.0.1001. */
 static int version_valid(const char *v)
 {
@@ -178,17 +162,6 @@ static int take_field(struct template *t, const char *field, const char *kind, c
 		snprintf(hi, sizeof(hi), "%s", dash + 1);
 		if (parse_u32(lo, &t->allowed_min) < 0 || parse_u32(hi, &t->allowed_max) < 0 || t->allowed_min > t->allowed_max)
 			return gt_fail(e, GT_REFUSED, "%s: %s must be MIN-MAX with MIN <= MAX", where, field);
-	} else if (strcmp(kind, "refusal") == 0) {
-		char num[16];
-		size_t n = strcspn(v, " ");
-
-		if (n == 0 || n > 15 || !v[n] || t->nrefuse == TEMPLATE_MAX_LIST)
-			return gt_fail(e, GT_REFUSED, "%s: %s must be VALUE REASON", where, field);
-		snprintf(num, sizeof(num), "%.*s", (int)n, v);
-		if (parse_u32(num, &t->refuse[t->nrefuse].value) < 0)
-			return gt_fail(e, GT_REFUSED, "%s: %s must start with a number", where, field);
-		t->refuse[t->nrefuse++].reason = xstrdup(v + n + 1);
-		return 0;
 	} else if (strcmp(kind, "role") == 0) {
 		if (strcmp(v, "domain-controller") == 0)
 			t->role = ROLE_DOMAIN_CONTROLLER;
@@ -201,19 +174,6 @@ static int take_field(struct template *t, const char *field, const char *kind, c
 	} else if (strcmp(kind, "version") == 0) {
 		if (version_compare(v, "0") == -2)
 			return gt_fail(e, GT_REFUSED, "%s: %s must be a dotted version (6.2406.0.1001)", where, field);
-	} else if (strcmp(kind, "date") == 0) {
-		if (parse_date(v, &t->expires_y, &t->expires_m, &t->expires_d) < 0)
-			return gt_fail(e, GT_REFUSED, "%s: %s must be a date YYYY-MM-DD", where, field);
-		t->has_expiry = 1;
-	} else if (strcmp(kind, "bitwarning") == 0) {
-		char num[16];
-		size_t n = strcspn(v, " ");
-
-		snprintf(num, sizeof(num), "%.*s", (int)(n < 15 ? n : 15), v);
-		if (n == 0 || n > 15 || !v[n] || parse_u32(num, &t->warn_bits) < 0)
-			return gt_fail(e, GT_REFUSED, "%s: %s must be BITS REASON", where, field);
-		t->warn_bits_why = xstrdup(v + n + 1);
-		return 0;
 	} else if (strcmp(kind, "text") != 0 || !*v) {
 		return gt_fail(e, GT_REFUSED, "%s: %s is empty or of an unknown kind '%s'", where, field, kind);
 	}
@@ -314,9 +274,6 @@ void template_release(struct template *t)
 	free(t->value);
 	free(t->min_connector);
 	free(t->gpo_link);
-	free(t->warn_bits_why);
-	for (size_t i = 0; i < t->nrefuse; i++)
-		free(t->refuse[i].reason);
 	for (size_t i = 0; i < t->nfollowup; i++)
 		free(t->followup[i]);
 	for (size_t i = 0; i < t->nsource; i++)

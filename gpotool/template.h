@@ -1,6 +1,8 @@
 /* Setting templates (templates/NAME.template): what to stage, where, with which values, on which
- * machines, until when, and what to do after. Data read at run time and checked against
- * templates/template.schema, so a site can add one without rebuilding. */
+ * machines, and what to do after. Data read at run time and checked against
+ * templates/template.schema, so a site can add one without rebuilding. What a value means
+ * (refused, expiring, weak) is not a template's: it is in templates/value-rules (advisory.h),
+ * so that every writer of the value applies it. */
 #ifndef GPOTOOL_TEMPLATE_H
 #define GPOTOOL_TEMPLATE_H
 
@@ -13,11 +15,6 @@
 
 enum template_role { ROLE_ANY, ROLE_DOMAIN_CONTROLLER, ROLE_CONNECTOR_SERVER };
 
-struct template_refusal {
-	uint32_t value;
-	char *reason;
-};
-
 struct template {
 	char *file;
 	char *name, *summary, *purpose;
@@ -27,15 +24,9 @@ struct template {
 	int has_data;                /* data given; else --value is required */
 	uint32_t data;
 	uint32_t allowed_min, allowed_max;
-	struct template_refusal refuse[TEMPLATE_MAX_LIST];
-	size_t nrefuse;
 	enum template_role role;
 	char *min_connector;         /* dotted version, or NULL */
-	int has_expiry;
-	int expires_y, expires_m, expires_d;
 	char *gpo_link;              /* "OU=Domain Controllers", relative to the domain DN */
-	uint32_t warn_bits;          /* data bits that deserve a warning */
-	char *warn_bits_why;
 	char *followup[TEMPLATE_MAX_LIST];
 	size_t nfollowup;
 	char *source[TEMPLATE_MAX_LIST];

@@ -44,7 +44,6 @@ test_expect_success 'an unknown command: exit 2, one line, hive unchanged' '
 
 test_expect_success 'a prefix of a command is not that command ("hive se")' '
 	refused 2 "unknown command .hive se." s.hive gpotool hive se s.hive K n REG_SZ x &&
-	refused 2 "unknown command .hive." s.hive gpotool hive &&
 	refused 2 "unknown command" s.hive gpotool hive SET s.hive K n REG_SZ x
 '
 
@@ -168,20 +167,28 @@ test_expect_success '--kind with an unknown kind: exit 2, nothing created or cha
 
 # ---- the hive file itself ----
 
-test_expect_success 'a missing hive file: exit 4, named in the message, not created' '
-	refused 4 "nosuch.hive.*No such file" s.hive gpotool hive set nosuch.hive K n REG_SZ x &&
+test_expect_success 'a missing hive file: exit 2 (the user'"'"'s mistake), named once, not created' '
+	refused 2 "^gpotool: .nosuch.hive. does not exist" s.hive gpotool hive set nosuch.hive K n REG_SZ x &&
+	test "$(grep -o nosuch.hive err | wc -l)" = 1 &&
 	! test -e nosuch.hive &&
-	refused 4 "nosuch.hive" s.hive gpotool hive get nosuch.hive K &&
+	refused 2 "nosuch.hive" s.hive gpotool hive get nosuch.hive K &&
+	refused 2 "nosuch.hive" s.hive gpotool hive info nosuch.hive &&
 	printf "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\\\SYSTEM\\\\X]\n\"v\"=dword:00000001\n" >x.reg &&
-	refused 4 "nosuch.hive" s.hive gpotool hive import nosuch.hive x.reg &&
+	refused 2 "nosuch.hive" s.hive gpotool hive import nosuch.hive x.reg &&
+	refused 2 "nosuch.reg. does not exist" s.hive gpotool hive import s.hive nosuch.reg &&
 	! test -e nosuch.hive
 '
 
-test_expect_success 'a directory as the hive: exit 3, named in the message' '
+test_expect_success 'a directory as the hive: exit 2 like a missing file, named in the message' '
 	mkdir dir.hive &&
-	refused 3 "dir.hive.*not a regular file" s.hive gpotool hive set dir.hive K n REG_SZ x &&
-	refused 3 "dir.hive.*not a regular file" s.hive gpotool hive info dir.hive &&
+	refused 2 "dir.hive.*folder, not a file" s.hive gpotool hive set dir.hive K n REG_SZ x &&
+	refused 2 "dir.hive.*folder, not a file" s.hive gpotool hive info dir.hive &&
 	test -d dir.hive && test -z "$(ls -A dir.hive)"
+'
+
+test_expect_success 'a missing or wrong-type GPO folder: exit 2 too' '
+	refused 2 "nosuch.gpo" s.hive gpotool gpo show nosuch.gpo &&
+	refused 2 "x.reg. is not a folder" s.hive gpotool gpo show x.reg
 '
 
 test_expect_success 'a symlink to a hive given to hive set: refused (exit 3), the target unchanged' '
@@ -232,14 +239,17 @@ test_expect_success '--json on a failing command: one JSON object with ok=false,
 	cmp s.hive s.before
 '
 
-test_expect_success '--json carries exit 3 and exit 4 too' '
+test_expect_success '--json carries exit 2, 3 and 4 too' '
 	test_expect_code 3 gpotool --json hive set link.hive K n REG_SZ x >out 2>err &&
 	test "$(wc -l <out)" -eq 1 &&
 	test "$(json_field out "(d[\"ok\"], d[\"exit\"])")" = "(False, 3)" &&
 	json_field out "d[\"error\"]" | grep -q "symbolic link" &&
-	test_expect_code 4 gpotool --json hive get nosuch.hive K >out 2>err &&
-	test "$(json_field out "(d[\"ok\"], d[\"exit\"])")" = "(False, 4)" &&
+	test_expect_code 2 gpotool --json hive get nosuch.hive K >out 2>err &&
+	test "$(json_field out "(d[\"ok\"], d[\"exit\"])")" = "(False, 2)" &&
 	json_field out "d[\"error\"]" | grep -q "nosuch.hive" &&
+	: >not-a-dir &&
+	test_expect_code 4 gpotool --json --state-dir not-a-dir/state hive set s.hive K n REG_SZ x >out 2>err &&
+	test "$(json_field out "(d[\"ok\"], d[\"exit\"])")" = "(False, 4)" &&
 	test_expect_code 2 gpotool --json hive frobnicate >out 2>err &&
 	test "$(json_field out "(d[\"ok\"], d[\"exit\"])")" = "(False, 2)"
 '

@@ -40,9 +40,9 @@ test_expect_success 'a required field missing' '
 	refused_with "required field .value. is missing"
 '
 
-test_expect_success 'a date that does not exist' '
-	bad x "s/^role:/expires: 2025-02-30\nrole:/" &&
-	refused_with "line [0-9]*: expires must be a date"
+test_expect_success 'a rule about the value (expires) is not a template field: it belongs in value-rules' '
+	bad x "s/^role:/expires: 2025-09-09\nrole:/" &&
+	refused_with "line [0-9]*: unknown field .expires."
 '
 
 test_expect_success 'data outside the allowed range' '

@@ -136,7 +136,7 @@ test_expect_success 'a stage that writes: one record with every field, seq 1 cha
 	field 1 seq prev operator ticket uid user host command target template as_of expiry \
 		result exit error journal rollback_of >actual &&
 	lines 1 $GENESIS alice CHG42 "$(id -u)" "$(id -un)" "$(uname -n)" stage dc.SYSTEM kdc-compat \
-		"$TODAY" "{\"date\": \"2025-09-09\", \"days\": 0, \"expired\": true}" \
+		"$TODAY" "{\"date\": \"2025-09-09\", \"days\": $(( ($(date -u -d 2025-09-09 +%s) - $(date -u -d "$TODAY" +%s)) / 86400 )), \"expired\": true}" \
 		changed 0 null "$id" null >expect &&
 	test_cmp expect actual &&
 	field 1 command_line | grep -q -- "--ticket CHG42 --operator alice stage kdc-compat --hive dc.SYSTEM$" &&
@@ -180,10 +180,10 @@ test_expect_success 'SUDO_USER names the operator (user stays the real one); --o
 	test "$(nrec)" = 4
 '
 
-test_expect_success 'a refused stage (DC template on a SOFTWARE hive) is recorded: refused, exit 3, the error' '
+test_expect_success 'a refused stage (pfx-sid where no connector is installed) is recorded: refused, exit 3, the error' '
 	cp dc.SOFTWARE soft.before &&
 	n=$(journal_count) &&
-	test_expect_code 3 gpotool --ticket CHG43 stage kdc-compat --hive dc.SOFTWARE >out 2>err &&
+	test_expect_code 3 gpotool --ticket CHG43 stage pfx-sid --hive dc.SOFTWARE >out 2>err &&
 	cmp soft.before dc.SOFTWARE &&
 	test "$(journal_count)" = "$n" &&
 	test "$(nrec)" = 5 &&
@@ -196,12 +196,12 @@ test_expect_success 'a refused stage (DC template on a SOFTWARE hive) is recorde
 	chain_ok
 '
 
-test_expect_success 'a stage on a missing file is recorded: failed, exit 4, the error names the file' '
-	test_expect_code 4 gpotool stage kdc-enforce --hive no-such.SYSTEM >out 2>err &&
+test_expect_success 'a stage on a missing file is recorded: usage error, exit 2, the error names the file' '
+	test_expect_code 2 gpotool stage kdc-enforce --hive no-such.SYSTEM >out 2>err &&
 	! test -e no-such.SYSTEM &&
 	test "$(nrec)" = 6 &&
 	field -1 seq result exit journal >actual &&
-	lines 6 failed 4 null >expect &&
+	lines 6 "usage error" 2 null >expect &&
 	test_cmp expect actual &&
 	field -1 error | grep -q "no-such.SYSTEM"
 '
@@ -470,7 +470,7 @@ test_expect_success 'audit show on the main trail (refused, failed, usage-error,
 	test $rc = 0 || { echo "audit show exited $rc:" >&2; cat err >&2; exit 1; }
 	test "$(shown out)" = "$(seq 1 $(nrec) | tr "\n" " ")" &&
 	grep -q "^#5 .*, ticket CHG43: stage -> refused (exit 3)$" out &&
-	grep -q "^#6 .*: stage -> failed (exit 4)$" out
+	grep -q "^#6 .*: stage -> usage error (exit 2)$" out
 '
 
 test_expect_success '--json audit show on the main trail: every record' '
@@ -486,7 +486,7 @@ test_expect_success '--audit-log FILE: the same lines, byte for byte, as the sta
 	cp pristine.SYSTEM al.SYSTEM &&
 	gpotool --state-dir al --audit-log copy.log --ticket CHG-5 stage kdc-enforce --hive al.SYSTEM >/dev/null 2>&1 &&
 	gpotool --state-dir al --audit-log copy.log stage kdc-enforce --hive al.SYSTEM >/dev/null 2>&1 &&
-	test_expect_code 3 gpotool --state-dir al --audit-log copy.log stage kdc-enforce --hive dc.SOFTWARE >/dev/null 2>&1 &&
+	test_expect_code 3 gpotool --state-dir al --audit-log copy.log stage pfx-sid --hive dc.SOFTWARE >/dev/null 2>&1 &&
 	test_expect_code 2 gpotool --state-dir al --audit-log copy.log hive set al.SYSTEM >/dev/null 2>&1 &&
 	test "$(nrec al/audit.log)" = 4 &&
 	cmp al/audit.log copy.log &&

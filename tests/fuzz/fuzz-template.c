@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strcmp(t.name, name) == 0 && t.key && t.value && t.summary && t.purpose, "%s", name);
 		FUZZ_CHECK(t.allowed_min <= t.allowed_max, "allowed %u-%u", t.allowed_min, t.allowed_max);
 		FUZZ_CHECK(!t.has_data || (t.data >= t.allowed_min && t.data <= t.allowed_max), "data %u", t.data);
-		FUZZ_CHECK(t.nsource >= 1 && t.nsource <= TEMPLATE_MAX_LIST && t.nrefuse <= TEMPLATE_MAX_LIST, "lists");
+		FUZZ_CHECK(t.nsource >= 1 && t.nsource <= TEMPLATE_MAX_LIST && t.nfollowup <= TEMPLATE_MAX_LIST, "lists");
 		if (t.min_connector)
 			FUZZ_CHECK(version_compare(t.min_connector, t.min_connector) == 0, "'%s'", t.min_connector);
 		template_release(&t);
