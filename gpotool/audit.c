@@ -13,6 +13,7 @@
 
 #include "journal.h"
 #include "safefile.h"
+#include "textesc.h"
 
 #define HASH_SUFFIX_LEN (sizeof(",\"hash\":\"\"}") - 1 + SHA256_HEX_LEN)
 
@@ -193,6 +194,7 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 		json_object_put(o);
 		return -1;
 	}
+	json_utf8_repair(record); /* the trail is JSON: valid UTF-8, whatever bytes argv held */
 	sbuf_init(&last);
 	sbuf_init(&text);
 	ret = last_line(log->fd, &last, &ends_nl, e);

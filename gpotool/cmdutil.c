@@ -13,6 +13,7 @@
 #include "advisory.h"
 #include "gpotx.h"
 #include "sbuf.h"
+#include "textesc.h"
 
 const char *ctx_state_dir(const struct gt_ctx *ctx)
 {
@@ -100,15 +101,23 @@ void out_text(const struct gt_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A warning may quote a file name or an operator: its control characters are escaped (the
+ * line ends gpotool writes itself stay). */
 void out_warn(const char *fmt, ...)
 {
+	struct sbuf sb;
+	char *text = NULL;
 	va_list ap;
+	int n;
 
-	fputs("gpotool: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	sbuf_init(&sb);
+	text_escape(&sb, n >= 0 ? text : fmt, 1);
+	fprintf(stderr, "gpotool: warning: %s\n", sb.buf);
+	sbuf_release(&sb);
+	free(n >= 0 ? text : NULL);
 }
 
 /* Recovery needs the lock, and changes the files the open has just read: so open, recover,
@@ -131,10 +140,24 @@ static int recover(const struct gt_ctx *ctx, const char *const *paths, size_t n,
 	return r;
 }
 
+/* The journal and the audit trail name a target by its absolute path, as UTF-8 text, and
+ * rollback follows that path: one that is not UTF-8 could only be stored altered. */
+static int check_recordable(const char *path, struct gt_error *e)
+{
+	char *abs = absolute_path(path);
+	int ok = text_utf8_valid(abs, strlen(abs));
+
+	free(abs);
+	return ok ? 0 : gt_fail(e, GT_USAGE, "'%s': the path is not valid UTF-8; the journal records paths as UTF-8 text "
+				 "(rename the file or the folder)", esc(path));
+}
+
 int open_hive_path(struct gt_ctx *ctx, const char *path, const char *kind, int write, struct hivetx *tx, struct gt_error *e)
 {
 	if (write)
 		ctx_set_target(ctx, path);
+	if (write && check_recordable(path, e) < 0)
+		return -1;
 	if (hivetx_open(tx, path, write, kind, e) < 0)
 		return -1;
 	if (write) {
@@ -210,6 +233,8 @@ int open_gpo_for(struct gt_ctx *ctx, const char *dir, int user, int write, struc
 
 	if (write)
 		ctx_set_target(ctx, dir);
+	if (write && check_recordable(dir, e) < 0)
+		return -1;
 	if (gpotx_open(tx, dir, user, write, e) < 0)
 		return -1;
 	if (!write || tx->gpo.backup)

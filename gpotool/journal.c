@@ -19,6 +19,7 @@
 #include "digest.h"
 #include "safefile.h"
 #include "sbuf.h"
+#include "textesc.h"
 
 struct journal_entry {
 	char *id;
@@ -112,10 +113,12 @@ static void iso_time(char *buf, size_t n)
 
 static int save_doc(struct journal_entry *j, struct gt_error *e)
 {
-	const char *text = json_object_to_json_string_ext(j->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text;
 	struct sbuf path;
 	int ret;
 
+	json_utf8_repair(j->doc); /* JSON is UTF-8: an error message may quote any bytes */
+	text = json_object_to_json_string_ext(j->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	sbuf_init(&path);
 	sbuf_addf(&path, "%s/entry.json", j->dir);
 	ret = write_file_atomic(path.buf, text, strlen(text), 0600, e);

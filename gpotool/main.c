@@ -15,31 +15,21 @@
 #include "error.h"
 #include "journal.h"
 #include "sbuf.h"
+#include "textesc.h"
 
 #define GPOTOOL_VERSION "0.1.0"
 
+/* The command line as a shell would take it back; control characters and bytes that are
+ * not UTF-8 as $'\xNN', so what the journal and audit trail store is printable UTF-8. */
 static char *quote_command_line(int argc, char **argv)
 {
 	struct sbuf sb;
 
 	sbuf_init(&sb);
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
 		if (i)
 			sbuf_addch(&sb, ' ');
-		if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == strlen(a)) {
-			sbuf_addstr(&sb, a);
-			continue;
-		}
-		sbuf_addch(&sb, '\'');
-		for (; *a; a++) {
-			if (*a == '\'')
-				sbuf_addstr(&sb, "'\\''");
-			else
-				sbuf_addch(&sb, *a);
-		}
-		sbuf_addch(&sb, '\'');
+		shell_quote(&sb, argv[i]);
 	}
 	return sbuf_detach(&sb, NULL);
 }
@@ -84,6 +74,10 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 			value = arg[len] == '=' ? arg + len + 1 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!value || !*value)
 				return gt_fail(e, GT_USAGE, "option '%.*s' needs a value", (int)len, arg);
+			/* who and why end up in every record: one line of valid UTF-8, nothing else */
+			if ((k == 1 || k == 2) && !text_is_clean(value))
+				return gt_fail(e, GT_USAGE, "%.*s '%s' holds a control character or bytes that are not UTF-8; "
+					       "give plain text", (int)len, arg, esc(value));
 			if (k == 0)
 				ctx->state_dir_opt = value;
 			else if (k == 1)
@@ -104,13 +98,15 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 
 static int report(struct gt_ctx *ctx, int code, const struct gt_error *e)
 {
+	/* an error is one line, whatever file name or argument it quotes */
 	if (code != GT_OK && e->code != GT_OK)
-		fprintf(stderr, "gpotool: %s\n", e->msg);
+		fprintf(stderr, "gpotool: %s\n", esc(e->msg));
 	if (ctx->json) {
 		json_object_object_add(ctx->result, "exit", json_object_new_int(code));
 		json_object_object_add(ctx->result, "ok", json_object_new_boolean(code == GT_OK));
 		if (e->code != GT_OK)
 			json_object_object_add(ctx->result, "error", json_object_new_string(e->msg));
+		json_utf8_repair(ctx->result);
 		puts(json_object_to_json_string_ext(ctx->result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
