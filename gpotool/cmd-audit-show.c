@@ -44,6 +44,7 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 {
 	struct show_filter *f = arg;
 	const char *time = json_str(rec, "time"), *ticket = json_str(rec, "ticket");
+	struct json_object *late = json_object_object_get(rec, "recorded_late");
 
 	(void)line;
 	(void)len;
@@ -54,10 +55,13 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 	}
 	if ((f->since && (!time || strcmp(time, f->since) < 0)) || (f->ticket && (!ticket || strcmp(ticket, f->ticket) != 0)))
 		return 0;
-	out_text(f->ctx, "#%lld %s %s%s%s: %s -> %s (exit %d)\n", (long long)json_object_get_int64(json_object_object_get(rec, "seq")),
+	out_text(f->ctx, "#%lld %s %s%s%s: %s -> %s ", (long long)json_object_get_int64(json_object_object_get(rec, "seq")),
 		 or_dash(time), or_dash(json_str(rec, "operator")), ticket ? ", ticket " : "", ticket ? esc(ticket) : "",
-		 or_dash(json_str(rec, "command")), or_dash(json_str(rec, "result")),
-		 json_object_get_int(json_object_object_get(rec, "exit")));
+		 or_dash(json_str(rec, "command")), or_dash(json_str(rec, "result")));
+	if (late)
+		out_text(f->ctx, "(recorded late)\n");
+	else
+		out_text(f->ctx, "(exit %d)\n", json_object_get_int(json_object_object_get(rec, "exit")));
 	out_text(f->ctx, "    target       %s\n", or_dash(json_str(rec, "target")));
 	if (json_str(rec, "template"))
 		out_text(f->ctx, "    template     %s\n", esc(json_str(rec, "template")));
@@ -68,6 +72,9 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 		out_text(f->ctx, "    rollback of  %s\n", esc(json_str(rec, "rollback_of")));
 	if (json_str(rec, "journal"))
 		out_text(f->ctx, "    journal      %s\n", esc(json_str(rec, "journal")));
+	if (late)
+		out_text(f->ctx, "    late         %s; written by %s\n", or_dash(json_str(late, "reason")),
+			 or_dash(json_str(late, "written_by")));
 	json_object_array_add(f->out, json_object_get(rec));
 	f->shown++;
 	return 0;

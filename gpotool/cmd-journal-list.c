@@ -26,7 +26,8 @@ static void describe_target(struct json_object *doc, struct sbuf *out)
 
 static int is_pending(const char *status)
 {
-	return strcmp(status, "complete") != 0 && strcmp(status, "rolled-back") != 0 && strcmp(status, "failed") != 0;
+	return strcmp(status, "complete") != 0 && strcmp(status, "rolled-back") != 0 && strcmp(status, "failed") != 0 &&
+	       strcmp(status, "abandoned") != 0;
 }
 
 static int exec_journal_list(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)

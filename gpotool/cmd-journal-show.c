@@ -62,6 +62,12 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 	show_field(ctx, doc, "rollback of", "rollback_of");
 	show_field(ctx, doc, "reason", "reason");
 	show_field(ctx, doc, "recovered", "recovered");
+	if (json_object_object_get(doc, "recovered_by"))
+		show_field(ctx, json_object_object_get(doc, "recovered_by"), "by", "command");
+	if (json_object_object_get(doc, "abandoned_by")) {
+		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "abandoned", "command");
+		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "by", "operator");
+	}
 	targets = json_object_object_get(doc, "targets");
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
