@@ -1280,6 +1280,44 @@ static int owes_record(const char *status)
 	return strcmp(status, "complete") == 0 || strcmp(status, "rolled-back") == 0;
 }
 
+/* The entry's status, read without its lock ("" when it does not load). */
+static char *status_of(const char *state_dir, const char *id)
+{
+	struct gt_error ignored = { 0 };
+	struct journal_entry *j;
+	char *status;
+
+	if (journal_load(state_dir, id, &j, &ignored) < 0)
+		return xstrdup("");
+	status = xstrdup(json_str(j->doc, "status"));
+	journal_free(j);
+	return status;
+}
+
+/* Takes entry id's lock when its writer is gone, and it is still as status says (a writer may
+ * have ended it between the read and the lock). A pending entry is never locked here: a
+ * recovering writer that found it locked would take it for a live writer's. -1 when busy. */
+static int lock_if_still(const char *state_dir, const char *id, const char *status)
+{
+	struct sbuf dir;
+	char *now;
+	int fd;
+
+	sbuf_init(&dir);
+	sbuf_addf(&dir, "%s/journal/%s", state_dir, id);
+	fd = lock_entry_dir(dir.buf, 0);
+	sbuf_release(&dir);
+	if (fd < 0)
+		return -1;
+	now = status_of(state_dir, id);
+	if (strcmp(now, status) != 0 || journal_is_audited(state_dir, id)) {
+		close(fd);
+		fd = -1;
+	}
+	free(now);
+	return fd;
+}
+
 int journal_unaudited(const char *state_dir, char ***out, size_t *nout, struct gt_error *e)
 {
 	char **ids;
@@ -1292,44 +1330,34 @@ int journal_unaudited(const char *state_dir, char ***out, size_t *nout, struct g
 	for (size_t i = 0; i < n; i++) {
 		struct held_lock *h = held_find(ids[i]);
 		struct gt_error ignored = { 0 };
-		struct journal_entry *j = NULL;
-		int fd = -1, owes = 0;
+		char *status = NULL;
+		int fd = -1;
 
 		if (journal_is_audited(state_dir, ids[i]) || (h && h->kind == HELD_WRITTEN))
 			goto next; /* recorded, or this run's own write: the command's record names it */
-		if (!h) {
-			struct sbuf dir;
-
-			sbuf_init(&dir);
-			sbuf_addf(&dir, "%s/journal/%s", state_dir, ids[i]);
-			fd = lock_entry_dir(dir.buf, 0);
-			sbuf_release(&dir);
-			if (fd < 0)
-				goto next; /* its writer is still running */
-		}
-		if (journal_load(state_dir, ids[i], &j, &ignored) == 0) {
-			const char *status = json_str(j->doc, "status");
-
-			owes = owes_record(status);
+		status = status_of(state_dir, ids[i]);
+		if (strcmp(status, "pending") == 0 || !*status)
+			goto next; /* for recovery to end first, or damaged (journal show says so) */
+		if (!h && (fd = lock_if_still(state_dir, ids[i], status)) < 0)
+			goto next; /* its writer is still running */
+		if (!owes_record(status)) {
 			/* failed and abandoned entries changed nothing of theirs: their command's record is
-			 * all there is to say; pending ones are for recovery to end first */
-			if (!owes && strcmp(status, "pending") != 0 && fd >= 0)
-				journal_mark_audited(state_dir, ids[i], &ignored);
-		}
-		journal_free(j);
-		if (owes) {
+			 * all there is to say */
+			journal_mark_audited(state_dir, ids[i], &ignored);
 			if (fd >= 0)
-				hold_lock(ids[i], fd, HELD_CAUGHT_UP);
-			if (*nout == cap) {
-				cap = cap ? 2 * cap : 8;
-				*out = xrealloc(*out, cap * sizeof(**out));
-			}
-			(*out)[(*nout)++] = ids[i];
-			ids[i] = NULL;
-		} else if (fd >= 0) {
-			close(fd);
+				close(fd);
+			goto next;
 		}
+		if (fd >= 0)
+			hold_lock(ids[i], fd, HELD_CAUGHT_UP);
+		if (*nout == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[(*nout)++] = ids[i];
+		ids[i] = NULL;
 next:
+		free(status);
 		free(ids[i]);
 	}
 	free(ids);

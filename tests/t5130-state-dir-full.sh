@@ -3,9 +3,9 @@
 # - a journal entry that cannot be written (ENOSPC on its before copy, through write() or
 #   copy_file_range()) leaves no journal/ID/ directory behind for the next run to take for a
 #   killed writer;
-# - the error names the real cause: a write() that takes nothing (returns 0, errno untouched)
-#   is a full disk, not the stale errno of an earlier call (EXDEV from link() when the state
-#   directory is on another file system);
+# - the error names the real cause: a write() or pwrite() that takes nothing (returns 0, errno
+#   untouched) is a full disk, not the stale errno of an earlier call (EXDEV from link() when
+#   the state directory is on another file system);
 # - a temp file beside a target is removed only when this state directory accounts for it (a
 #   writer through it was killed before it journaled); any other is left and reported.
 # Uses build/faultshim.so (tests/fault/faultshim.c) and strace.
@@ -93,6 +93,17 @@ test_expect_success 'there, the copy falls back to read/write, and a write that 
 	! grep -q "cross-device" err &&
 	test "$(entries)" = "$e" &&
 	cmp s.clean s.hive
+'
+
+test_expect_success 'a pwrite() that takes nothing while stamping the new hive: the error is ENOSPC' '
+	rm -rf state && cp -a state.clean state && cp s.clean s.hive &&
+	shim GPOTOOL_FAULT_TRACE=$TRASH/stamp.trace -- hive set s.hive "$KDC" T REG_DWORD 1 >/dev/null 2>&1 &&
+	rm -rf state && cp -a state.clean state && cp s.clean s.hive &&
+	n=$(awk "\$1 == \"write\" && \$3 ~ /\/\.s\.hive\.gpotool-/ { n = \$2 } END { print n }" stamp.trace) && test -n "$n" &&
+	test_expect_code 4 shim GPOTOOL_FAULT_OP=write GPOTOOL_FAULT_NTH=$n GPOTOOL_FAULT_ZERO=1 -- \
+		hive set s.hive "$KDC" T REG_DWORD 1 >out 2>err &&
+	test_one_line err "No space left on device" &&
+	cmp s.clean s.hive && test -z "$(temps s.hive)"
 '
 
 test_expect_success 'a temp file beside the hive that this state directory does not account for: left, and said so' '
