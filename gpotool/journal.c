@@ -980,6 +980,32 @@ static struct intent {
 } *intents;
 static size_t nintents;
 
+/* path as the journal will name it once its folder exists (a new Registry.xml's folders are
+ * made later): the nearest folder that exists, resolved, and the rest as given. Caller frees. */
+static char *intent_path(const char *path)
+{
+	char *abs = absolute_path(path), *dup, *cut;
+	struct sbuf sb;
+
+	if (abs[0] == '/')
+		return abs;
+	dup = xstrdup(abs);
+	free(abs);
+	for (cut = strrchr(dup, '/'); cut; cut = strrchr(dup, '/')) {
+		char real[PATH_MAX];
+
+		*cut = '\0';
+		if (realpath(*dup ? dup : ".", real)) {
+			sbuf_init(&sb);
+			sbuf_addf(&sb, "%s/%s", real, path + (size_t)(cut - dup) + 1);
+			free(dup);
+			return sbuf_detach(&sb, NULL);
+		}
+	}
+	free(dup);
+	return absolute_path(path);
+}
+
 static int write_intent(const char *state_dir, const char *const *paths, size_t npaths, struct gt_error *e)
 {
 	struct sbuf dir, text;
@@ -1002,7 +1028,7 @@ static int write_intent(const char *state_dir, const char *const *paths, size_t 
 	}
 	sbuf_init(&text);
 	for (size_t i = 0; i < npaths; i++) {
-		char *abs = absolute_path(paths[i]);
+		char *abs = intent_path(paths[i]);
 
 		sbuf_add(&text, abs, strlen(abs) + 1);
 		free(abs);
