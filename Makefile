@@ -105,13 +105,14 @@ build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 
 asan: build/asan/gpotool $(ASAN_UNITS)
 
-# A sample hive: an empty hive written by gpotool, then the .reg source imported into it.
+# A sample hive: an empty hive written by gpotool, then the .reg source imported into it; both
+# with the build's own state directory, never the real audit trail (/var/lib/gpotool as root).
 samples: $(SAMPLE_HIVES)
 define sample_rule
 $(2): $(1) build/gpotool
 	@mkdir -p $$(@D)
 	@rm -f $$@.new
-	@build/gpotool hive new $$@.new --kind $$(notdir $$@) >/dev/null
+	@build/gpotool --state-dir build/state-samples hive new $$@.new --kind $$(notdir $$@) >/dev/null
 	@build/gpotool --state-dir build/state-samples hive import $$@.new $$< >/dev/null
 	@mv $$@.new $$@
 	@echo "built $$@ from $$<"

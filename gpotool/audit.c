@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "journal.h"
 #include "safefile.h"
+#include "textesc.h"
 
 #define HASH_SUFFIX_LEN (sizeof(",\"hash\":\"\"}") - 1 + SHA256_HEX_LEN)
 
@@ -180,8 +182,70 @@ static int append_copy(struct audit_log *log, const char *line, struct gt_error 
 	return ret;
 }
 
-int audit_append(struct audit_log *log, struct audit_log *copy, struct json_object *record, char **line, struct gt_error *e)
+/* STATE/audit.log.head: the seq and hash of the last record, replaced atomically after each
+ * append under the log's lock. A trail whose end was cut no longer reaches it. */
+static char *head_path(const char *log_path)
 {
+	struct sbuf p;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s.head", log_path);
+	return sbuf_detach(&p, NULL);
+}
+
+static int write_head(const struct audit_log *log, unsigned long long seq, const char *hash, struct gt_error *e)
+{
+	char *path = head_path(log->path);
+	struct sbuf text;
+	int ret;
+
+	sbuf_init(&text);
+	sbuf_addf(&text, "{\"seq\":%llu,\"hash\":\"%s\"}\n", seq, hash);
+	ret = write_file_atomic(path, text.buf, text.len, 0600, e);
+	sbuf_release(&text);
+	free(path);
+	return ret;
+}
+
+int audit_head_read(const char *log_path, unsigned long long *seq, char hash[SHA256_HEX_LEN + 1], struct gt_error *e)
+{
+	char *path = head_path(log_path);
+	struct json_object *o, *s;
+	const char *h;
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		free(path);
+		return 0;
+	}
+	ret = read_whole_file(path, 4096, &buf, &len, e);
+	if (ret < 0) {
+		free(path);
+		return -1;
+	}
+	o = json_parse_exact(buf, len);
+	free(buf);
+	s = json_object_object_get(o, "seq");
+	h = json_str(o, "hash");
+	if (!json_object_is_type(s, json_type_int) || json_object_get_int64(s) < 1 || !h || strlen(h) != SHA256_HEX_LEN ||
+	    strspn(h, "0123456789abcdef") != SHA256_HEX_LEN)
+		ret = gt_fail(e, GT_MISMATCH, "the head file '%s' is not a head record (edited or damaged)", path);
+	else {
+		*seq = (unsigned long long)json_object_get_int64(s);
+		strcpy(hash, h);
+		ret = 1;
+	}
+	json_object_put(o);
+	free(path);
+	return ret;
+}
+
+int audit_append(struct audit_log *log, struct audit_log *copy, struct json_object *record, char **line,
+		 struct audit_outcome *out)
+{
+	struct gt_error *e = &out->log;
 	struct json_object *o = json_object_new_object();
 	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
 	unsigned long long seq;
@@ -193,6 +257,7 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 		json_object_put(o);
 		return -1;
 	}
+	json_utf8_repair(record); /* the trail is JSON: valid UTF-8, whatever bytes argv held */
 	sbuf_init(&last);
 	sbuf_init(&text);
 	ret = last_line(log->fd, &last, &ends_nl, e);
@@ -214,9 +279,14 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 	}
 	if (ret == 0 && line)
 		*line = xstrdup(text.buf);
-	/* the copy is written under the main log's lock, so its lines keep the chain's order */
-	if (ret == 0 && copy && copy->fd >= 0)
-		ret = append_copy(copy, text.buf, e);
+	if (ret == 0) {
+		fault_point("audit-before-head");
+		/* the record is in the trail whatever happens to the head or the copy: they are said apart */
+		write_head(log, seq + 1, hash, &out->head);
+		/* the copy is written under the main log's lock, so its lines keep the chain's order */
+		if (copy && copy->fd >= 0)
+			append_copy(copy, text.buf, &out->copy);
+	}
 	flock(log->fd, LOCK_UN);
 	sbuf_release(&text);
 	sbuf_release(&last);
@@ -252,11 +322,60 @@ int audit_each(const char *path, int (*each)(struct json_object *record, size_t 
 	return ret;
 }
 
+/* ---- the journal entries the trail names ---- */
+
+struct id_list {
+	char **ids;
+	size_t n, cap;
+};
+
+static int collect_journal_id(struct json_object *rec, size_t lineno, const char *line, size_t len, void *arg)
+{
+	struct id_list *s = arg;
+	const char *id = json_str(rec, "journal");
+
+	(void)lineno;
+	(void)line;
+	(void)len;
+	if (!id)
+		return 0;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->ids = xrealloc(s->ids, s->cap * sizeof(*s->ids));
+	}
+	s->ids[s->n++] = xstrdup(id);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int audit_journal_ids(const char *path, char ***ids, size_t *n, struct gt_error *e)
+{
+	struct id_list s = { 0 };
+	int r = audit_each(path, collect_journal_id, &s, e);
+
+	if (s.n)
+		qsort(s.ids, s.n, sizeof(*s.ids), cmp_str);
+	*ids = s.ids;
+	*n = s.n;
+	return r < 0 ? -1 : 0;
+}
+
+int audit_names(char *const *ids, size_t n, const char *id)
+{
+	return n && bsearch(&id, ids, n, sizeof(*ids), cmp_str) != NULL;
+}
+
 /* ---- verify ---- */
 
 struct verify_state {
 	struct audit_verdict *v;
 	char prev[SHA256_HEX_LEN + 1];
+	const char *anchor;
+	unsigned long long at_seq;
 };
 
 static int broken(struct audit_verdict *v, size_t lineno, const char *why)
@@ -299,12 +418,17 @@ static int verify_one(struct json_object *rec, size_t lineno, const char *line, 
 	strcpy(s->prev, hash);
 	v->records++;
 	v->last_seq++;
+	if (s->anchor && !v->anchor_seq && strcmp(hash, s->anchor) == 0)
+		v->anchor_seq = v->last_seq;
+	if (s->at_seq && v->last_seq == s->at_seq)
+		strcpy(v->at_hash, hash);
 	return 0;
 }
 
-int audit_verify(const char *path, struct audit_verdict *v, struct gt_error *e)
+int audit_verify_probe(const char *path, const char *anchor, unsigned long long at_seq, struct audit_verdict *v,
+		       struct gt_error *e)
 {
-	struct verify_state s = { .v = v };
+	struct verify_state s = { .v = v, .anchor = anchor, .at_seq = at_seq };
 	int r;
 
 	memset(v, 0, sizeof(*v));
@@ -312,4 +436,9 @@ int audit_verify(const char *path, struct audit_verdict *v, struct gt_error *e)
 	r = audit_each(path, verify_one, &s, e);
 	strcpy(v->head, s.prev);
 	return r;
+}
+
+int audit_verify(const char *path, struct audit_verdict *v, struct gt_error *e)
+{
+	return audit_verify_probe(path, NULL, 0, v, e);
 }

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "cmdutil.h"
 #include "journal.h"
+#include "textesc.h"
 
 struct show_filter {
 	struct gt_ctx *ctx;
@@ -16,9 +17,11 @@ struct show_filter {
 	size_t shown, unreadable;
 };
 
+/* Every field is shown escaped: a record's text came from the command line and from file
+ * names, and must not forge a line or reach the terminal as a control sequence. */
 static const char *or_dash(const char *s)
 {
-	return s ? s : "-";
+	return s ? esc(s) : "-";
 }
 
 static void show_changes(struct gt_ctx *ctx, struct json_object *changes)
@@ -32,7 +35,7 @@ static void show_changes(struct gt_ctx *ctx, struct json_object *changes)
 
 		out_text(ctx, "    %-12s %s", or_dash(json_str(c, "action")), or_dash(json_str(c, "path")));
 		if (json_object_object_get_ex(c, "old", NULL))
-			out_text(ctx, ": %s -> %s", old ? old : "(absent)", nv ? nv : "(absent)");
+			out_text(ctx, ": %s -> %s", old ? esc(old) : "(absent)", nv ? esc(nv) : "(absent)");
 		out_text(ctx, "\n");
 	}
 }
@@ -41,6 +44,7 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 {
 	struct show_filter *f = arg;
 	const char *time = json_str(rec, "time"), *ticket = json_str(rec, "ticket");
+	struct json_object *late = json_object_object_get(rec, "recorded_late");
 
 	(void)line;
 	(void)len;
@@ -51,20 +55,26 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 	}
 	if ((f->since && (!time || strcmp(time, f->since) < 0)) || (f->ticket && (!ticket || strcmp(ticket, f->ticket) != 0)))
 		return 0;
-	out_text(f->ctx, "#%lld %s %s%s%s: %s -> %s (exit %d)\n", (long long)json_object_get_int64(json_object_object_get(rec, "seq")),
-		 or_dash(time), or_dash(json_str(rec, "operator")), ticket ? ", ticket " : "", ticket ? ticket : "",
-		 or_dash(json_str(rec, "command")), or_dash(json_str(rec, "result")),
-		 json_object_get_int(json_object_object_get(rec, "exit")));
+	out_text(f->ctx, "#%lld %s %s%s%s: %s -> %s ", (long long)json_object_get_int64(json_object_object_get(rec, "seq")),
+		 or_dash(time), or_dash(json_str(rec, "operator")), ticket ? ", ticket " : "", ticket ? esc(ticket) : "",
+		 or_dash(json_str(rec, "command")), or_dash(json_str(rec, "result")));
+	if (late)
+		out_text(f->ctx, "(recorded late)\n");
+	else
+		out_text(f->ctx, "(exit %d)\n", json_object_get_int(json_object_object_get(rec, "exit")));
 	out_text(f->ctx, "    target       %s\n", or_dash(json_str(rec, "target")));
 	if (json_str(rec, "template"))
-		out_text(f->ctx, "    template     %s\n", json_str(rec, "template"));
+		out_text(f->ctx, "    template     %s\n", esc(json_str(rec, "template")));
 	if (json_str(rec, "error"))
-		out_text(f->ctx, "    error        %s\n", json_str(rec, "error"));
+		out_text(f->ctx, "    error        %s\n", esc(json_str(rec, "error")));
 	show_changes(f->ctx, json_object_object_get(rec, "changes"));
 	if (json_str(rec, "rollback_of"))
-		out_text(f->ctx, "    rollback of  %s\n", json_str(rec, "rollback_of"));
+		out_text(f->ctx, "    rollback of  %s\n", esc(json_str(rec, "rollback_of")));
 	if (json_str(rec, "journal"))
-		out_text(f->ctx, "    journal      %s\n", json_str(rec, "journal"));
+		out_text(f->ctx, "    journal      %s\n", esc(json_str(rec, "journal")));
+	if (late)
+		out_text(f->ctx, "    late         %s; written by %s\n", or_dash(json_str(late, "reason")),
+			 or_dash(json_str(late, "written_by")));
 	json_object_array_add(f->out, json_object_get(rec));
 	f->shown++;
 	return 0;
@@ -90,7 +100,7 @@ static int exec_audit_show(struct gt_ctx *ctx, const struct cmd_args *a, struct 
 		sbuf_addf(&path, "%s/audit.log", ctx_state_dir(ctx));
 	r = audit_each(path.buf, show_one, &f, e);
 	if (r == 0 && f.shown == 0)
-		out_text(ctx, "no audit records%s in '%s'\n", since || f.ticket ? " match" : "", path.buf);
+		out_text(ctx, "no audit records%s in '%s'\n", since || f.ticket ? " match" : "", esc(path.buf));
 	sbuf_release(&path);
 	return r < 0 ? -1 : GT_OK;
 }

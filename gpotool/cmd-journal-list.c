@@ -6,6 +6,7 @@
 
 #include "cmdutil.h"
 #include "journal.h"
+#include "textesc.h"
 
 /* "hive /x/SYSTEM" or "gpo /x/{GUID} (Machine)" from the entry, or its first file. */
 static void describe_target(struct json_object *doc, struct sbuf *out)
@@ -25,7 +26,8 @@ static void describe_target(struct json_object *doc, struct sbuf *out)
 
 static int is_pending(const char *status)
 {
-	return strcmp(status, "complete") != 0 && strcmp(status, "rolled-back") != 0 && strcmp(status, "failed") != 0;
+	return strcmp(status, "complete") != 0 && strcmp(status, "rolled-back") != 0 && strcmp(status, "failed") != 0 &&
+	       strcmp(status, "abandoned") != 0;
 }
 
 static int exec_journal_list(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
@@ -63,7 +65,7 @@ static int exec_journal_list(struct gt_ctx *ctx, const struct cmd_args *a, struc
 			sbuf_addstr(&line, target.buf);
 			if (json_str(doc, "rollback_of"))
 				sbuf_addf(&line, "  rollback of %s", json_str(doc, "rollback_of"));
-			out_text(ctx, "%s\n", line.buf);
+			out_text(ctx, "%s\n", esc(line.buf)); /* one line, whatever the entry holds */
 			sbuf_release(&line);
 			o = json_object_new_object();
 			json_object_object_add(o, "id", json_object_new_string(ids[i]));

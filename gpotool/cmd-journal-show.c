@@ -7,13 +7,14 @@
 #include "cmdutil.h"
 #include "journal.h"
 #include "plan.h"
+#include "textesc.h"
 
 static void show_field(struct gt_ctx *ctx, struct json_object *doc, const char *label, const char *key)
 {
 	const char *v = json_str(doc, key);
 
 	if (v)
-		out_text(ctx, "%-10s %s\n", label, v);
+		out_text(ctx, "%-10s %s\n", label, esc(v));
 }
 
 static void show_changes(struct gt_ctx *ctx, struct json_object *t)
@@ -26,14 +27,14 @@ static void show_changes(struct gt_ctx *ctx, struct json_object *t)
 	if (!json_object_object_get(t, "changes"))
 		return;
 	if (plan_from_json(json_object_object_get(t, "changes"), &p, &ignored) < 0) {
-		out_text(ctx, "  changes:  unreadable (%s)\n", ignored.msg);
+		out_text(ctx, "  changes:  unreadable (%s)\n", esc(ignored.msg));
 		return;
 	}
 	sbuf_init(&line);
 	for (size_t i = 0; i < p.n; i++) {
 		sbuf_reset(&line);
 		change_describe(&p.v[i], prefix ? prefix : "", &line);
-		out_text(ctx, "  %s\n", line.buf);
+		out_text(ctx, "  %s\n", esc(line.buf));
 	}
 	sbuf_release(&line);
 	plan_release(&p);
@@ -61,6 +62,12 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 	show_field(ctx, doc, "rollback of", "rollback_of");
 	show_field(ctx, doc, "reason", "reason");
 	show_field(ctx, doc, "recovered", "recovered");
+	if (json_object_object_get(doc, "recovered_by"))
+		show_field(ctx, json_object_object_get(doc, "recovered_by"), "by", "command");
+	if (json_object_object_get(doc, "abandoned_by")) {
+		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "abandoned", "command");
+		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "by", "operator");
+	}
 	targets = json_object_object_get(doc, "targets");
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
@@ -68,12 +75,12 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 		enum target_state st = journal_target_state(t, cur);
 		const char *after = json_str(t, "sha256_after");
 
-		out_text(ctx, "file       %s (%s%s%s)\n", json_str(t, "path") ? json_str(t, "path") : "?",
-			 json_str(t, "kind") ? json_str(t, "kind") : "?", json_str(t, "detail") ? ", " : "",
-			 json_str(t, "detail") ? json_str(t, "detail") : "");
+		out_text(ctx, "file       %s (%s%s%s)\n", json_str(t, "path") ? esc(json_str(t, "path")) : "?",
+			 json_str(t, "kind") ? esc(json_str(t, "kind")) : "?", json_str(t, "detail") ? ", " : "",
+			 json_str(t, "detail") ? esc(json_str(t, "detail")) : "");
 		out_text(ctx, "  before:   %s\n", json_object_get_boolean(json_object_object_get(t, "existed")) ?
-			 json_str(t, "sha256_before") : "(absent)");
-		out_text(ctx, "  after:    %s\n", after && *after ? after : "(absent)");
+			 esc(json_str(t, "sha256_before")) : "(absent)");
+		out_text(ctx, "  after:    %s\n", after && *after ? esc(after) : "(absent)");
 		out_text(ctx, "  now:      %s (%s)\n", cur[0] ? cur : "(absent)", target_state_text(st));
 		json_object_array_add(now, json_object_new_string(target_state_text(st)));
 		show_changes(ctx, t);

@@ -23,6 +23,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_validate_entry,
 	&cmd_journal_list_entry,
 	&cmd_journal_show_entry,
+	&cmd_journal_abandon_entry,
 	&cmd_rollback_entry,
 	&cmd_audit_show_entry,
 	&cmd_audit_verify_entry,

@@ -87,6 +87,7 @@ extern const struct cmd_entry cmd_stage_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_journal_list_entry;
 extern const struct cmd_entry cmd_journal_show_entry;
+extern const struct cmd_entry cmd_journal_abandon_entry;
 extern const struct cmd_entry cmd_rollback_entry;
 extern const struct cmd_entry cmd_audit_show_entry;
 extern const struct cmd_entry cmd_audit_verify_entry;

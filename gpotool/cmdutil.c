@@ -11,8 +11,14 @@
 #include <unistd.h>
 
 #include "advisory.h"
+#include "gpo.h"
 #include "gpotx.h"
+#include "gptini.h"
+#include "gpp.h"
+#include "hivefile.h"
 #include "sbuf.h"
+#include "textesc.h"
+#include "verify.h"
 
 const char *ctx_state_dir(const struct gt_ctx *ctx)
 {
@@ -53,6 +59,7 @@ void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->command_line = ctx->command_line;
+	m->command_name = json_object_get_string(json_object_object_get(ctx->result, "command"));
 	m->operator_name = ctx_operator(ctx);
 	m->ticket = ctx->ticket;
 	m->template_name = ctx->template_name;
@@ -100,39 +107,92 @@ void out_text(const struct gt_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A warning or note may quote a file name or an operator: its control characters are escaped
+ * (the line ends gpotool writes itself stay). */
+static void out_diagnostic(const char *label, const char *fmt, va_list ap)
+{
+	struct sbuf sb;
+	char *text = NULL;
+	int n = vasprintf(&text, fmt, ap);
+
+	sbuf_init(&sb);
+	text_escape(&sb, n >= 0 ? text : fmt, 1);
+	fprintf(stderr, "gpotool: %s: %s\n", label, sb.buf);
+	sbuf_release(&sb);
+	free(n >= 0 ? text : NULL);
+}
+
 void out_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("gpotool: note: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	out_diagnostic("note", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void out_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("gpotool: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	out_diagnostic("warning", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+/* A journal's before copy is put back only when it is a file this tool would accept as that
+ * target: a hive libregf opens and the base block checks pass; a Registry.xml that parses and
+ * matches the schema; a GPT.INI with its Version. */
+static int check_saved_copy(const char *kind, const uint8_t *buf, size_t len, const char *staged, struct gt_error *e)
+{
+	if (strcmp(kind, "hive") == 0) {
+		struct hive_header hdr;
+		struct regf_reader *r;
+
+		if (hivefile_read_header(buf, len, &hdr, e) < 0 || hivefile_check_safe(buf, len, len, 0, e) < 0 ||
+		    verify_open(staged, &r, e) < 0)
+			return -1;
+		verify_close(r);
+		return 0;
+	}
+	if (strcmp(kind, "gpp-registry-xml") == 0) {
+		struct gpp_doc *doc;
+
+		if (gpp_load(buf, len, staged, gpotool_data_file("gpp-registry.rng"), &doc, e) < 0)
+			return -1;
+		gpp_free(doc);
+		return 0;
+	}
+	if (strcmp(kind, "gpt-ini") == 0) {
+		struct gptini g;
+		int r = gptini_parse(buf, len, &g, e);
+
+		gptini_release(&g);
+		return r;
+	}
+	return gt_fail(e, GT_REFUSED, "a target of kind '%s' is not one gpotool writes", kind);
+}
+
+void ctx_recovery(const struct gt_ctx *ctx, struct journal_recovery *how)
+{
+	memset(how, 0, sizeof(*how));
+	how->command_line = ctx->command_line;
+	how->operator_name = ctx_operator(ctx);
+	how->ticket = ctx->ticket;
+	how->check_copy = check_saved_copy;
 }
 
 /* Recovery needs the lock, and changes the files the open has just read: so open, recover,
  * and open again when anything was recovered. 1 recovered, 0 nothing pending, -1 error. */
 static int recover(const struct gt_ctx *ctx, const char *const *paths, size_t n, struct gt_error *e)
 {
+	struct journal_recovery how;
 	struct sbuf report;
 	int r;
 
+	ctx_recovery(ctx, &how);
 	sbuf_init(&report);
-	r = journal_recover(ctx_state_dir(ctx), paths, n, &report, e);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		safefile_sweep_temps(paths[i], &report);
+	r = journal_recover(ctx_state_dir(ctx), paths, n, &how, &report, e);
 	for (char *p = report.buf, *nl; r == 0 && (nl = strchr(p, '\n')); p = nl + 1) {
 		*nl = '\0';
 		out_warn("%s", p);
@@ -142,10 +202,24 @@ static int recover(const struct gt_ctx *ctx, const char *const *paths, size_t n,
 	return r;
 }
 
+/* The journal and the audit trail name a target by its absolute path, as UTF-8 text, and
+ * rollback follows that path: one that is not UTF-8 could only be stored altered. */
+static int check_recordable(const char *path, struct gt_error *e)
+{
+	char *abs = absolute_path(path);
+	int ok = text_utf8_valid(abs, strlen(abs));
+
+	free(abs);
+	return ok ? 0 : gt_fail(e, GT_USAGE, "'%s': the path is not valid UTF-8; the journal records paths as UTF-8 text "
+				 "(rename the file or the folder)", esc(path));
+}
+
 int open_hive_path(struct gt_ctx *ctx, const char *path, const char *kind, int write, struct hivetx *tx, struct gt_error *e)
 {
 	if (write)
 		ctx_set_target(ctx, path);
+	if (write && check_recordable(path, e) < 0)
+		return -1;
 	if (hivetx_open(tx, path, write, kind, e) < 0)
 		return -1;
 	if (write) {
@@ -221,6 +295,8 @@ int open_gpo_for(struct gt_ctx *ctx, const char *dir, int user, int write, struc
 
 	if (write)
 		ctx_set_target(ctx, dir);
+	if (write && check_recordable(dir, e) < 0)
+		return -1;
 	if (gpotx_open(tx, dir, user, write, e) < 0)
 		return -1;
 	if (!write || tx->gpo.backup)
@@ -469,6 +545,7 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	struct passwd *pw = getpwuid(getuid());
 	char host[256] = "", now[32], day[16];
 	time_t as_of = (time_t)ctx->as_of;
+	const char *target;
 	struct tm tm;
 
 	utc_now(now, sizeof(now));
@@ -483,10 +560,17 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	json_object_object_add(r, "ticket", ctx->ticket ? json_object_new_string(ctx->ticket) : NULL);
 	json_object_object_add(r, "command", json_object_new_string(command));
 	json_object_object_add(r, "command_line", json_object_new_string(ctx->command_line));
-	if (ctx->target)
-		json_object_object_add(r, "target", json_object_new_string(ctx->target));
-	else
-		copy_field(r, "target", ctx->result, "target");
+	/* absolute, as the journal names it: a path as typed means nothing without its cwd (the
+	 * typed form stays in command_line) */
+	target = ctx->target ? ctx->target : json_str(ctx->result, "target");
+	if (target) {
+		char *abs = absolute_path(target);
+
+		json_object_object_add(r, "target", json_object_new_string(abs));
+		free(abs);
+	} else {
+		json_object_object_add(r, "target", NULL);
+	}
 	copy_field(r, "template", ctx->result, "template");
 	json_object_object_add(r, "as_of", json_object_new_string(day));
 	copy_field(r, "expiry", ctx->result, "expiry");
@@ -497,5 +581,69 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	json_object_object_add(r, "rollback_of", ctx->rollback_of ? json_object_new_string(ctx->rollback_of) : NULL);
 	json_object_object_add(r, "files", files_from_journal(ctx));
 	copy_field(r, "changes", ctx->result, "changes");
+	return r;
+}
+
+/* Why a record is written late, from what the entry says happened to it. */
+static const char *late_reason(struct json_object *doc)
+{
+	const char *status = json_str(doc, "status");
+
+	if (strcmp(status, "rolled-back") == 0)
+		return "the write was interrupted and undone by recovery (its files put back as they were before it)";
+	if (json_str(doc, "recovered"))
+		return "the write was interrupted and finished by recovery (from its staged files)";
+	if (json_str(doc, "audit_error"))
+		return "its writer could not append this record when it finished";
+	return "its writer was killed after the write, before it appended this record";
+}
+
+struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_object *doc)
+{
+	struct json_object *r = json_object_new_object(), *files = json_object_new_array(), *changes = json_object_new_array();
+	struct json_object *targets = json_object_object_get(doc, "targets"), *late = json_object_new_object();
+	struct json_object *by = json_object_object_get(doc, "recovered_by");
+	struct passwd *pw = getpwuid(getuid());
+	int undone = strcmp(json_str(doc, "status"), "rolled-back") == 0;
+	char host[256] = "", now[32];
+
+	utc_now(now, sizeof(now));
+	gethostname(host, sizeof(host) - 1);
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i), *f = json_object_new_object();
+		struct json_object *ch = json_object_object_get(t, "changes");
+
+		copy_field(f, "path", t, "path");
+		copy_field(f, "sha256_before", t, "sha256_before");
+		copy_field(f, "sha256_after", t, "sha256_after");
+		json_object_array_add(files, f);
+		for (size_t k = 0; json_object_is_type(ch, json_type_array) && k < json_object_array_length(ch); k++)
+			json_object_array_add(changes, json_object_get(json_object_array_get_idx(ch, k)));
+	}
+	/* who and what: the entry's; when, by which process: this late one's, said as such */
+	json_object_object_add(r, "time", json_object_new_string(now));
+	copy_field(r, "operator", doc, "operator");
+	json_object_object_add(r, "uid", json_object_new_int((int)getuid()));
+	json_object_object_add(r, "user", pw ? json_object_new_string(pw->pw_name) : NULL);
+	json_object_object_add(r, "host", json_object_new_string(host));
+	copy_field(r, "ticket", doc, "ticket");
+	json_object_object_add(r, "command", json_object_new_string(json_str(doc, "command_name") ? json_str(doc, "command_name") : "?"));
+	copy_field(r, "command_line", doc, "command");
+	json_object_object_add(r, "target", json_object_get(json_object_object_get(json_object_object_get(doc, "target"), "path")));
+	copy_field(r, "template", doc, "template");
+	json_object_object_add(r, "as_of", NULL);
+	json_object_object_add(r, "expiry", NULL);
+	json_object_object_add(r, "result", json_object_new_string(undone ? "undone by recovery" : "changed"));
+	json_object_object_add(r, "exit", NULL);
+	json_object_object_add(r, "error", NULL);
+	copy_field(r, "journal", doc, "id");
+	copy_field(r, "rollback_of", doc, "rollback_of");
+	json_object_object_add(r, "files", files);
+	json_object_object_add(r, "changes", changes);
+	json_object_object_add(late, "reason", json_object_new_string(late_reason(doc)));
+	json_object_object_add(late, "recovered_by", by ? json_object_get(by) : NULL);
+	json_object_object_add(late, "written_by", json_object_new_string(ctx->command_line));
+	json_object_object_add(late, "written_by_operator", json_object_new_string(ctx_operator(ctx)));
+	json_object_object_add(r, "recorded_late", late);
 	return r;
 }

@@ -18,6 +18,8 @@ int parse_utc_day(const char *text, long long *out);
 /* Remembers the target a command is about to write (the audit record names it). */
 void ctx_set_target(struct gt_ctx *ctx, const char *path);
 void ctx_journal_meta(const struct gt_ctx *ctx, struct journal_meta *m);
+/* Who recovers (this command) and how a journal's before copy is checked before it goes back. */
+void ctx_recovery(const struct gt_ctx *ctx, struct journal_recovery *how);
 
 /* Prints to stdout unless --json. */
 void out_text(const struct gt_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,5 +66,9 @@ int apply_value_rules(struct gt_ctx *ctx, const struct plan *p, const char *key_
 /* The audit record of a writing command that ended with code (and err, when it failed):
  * who, where, when, under which ticket, what it did to which files. Caller puts it. */
 struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, int code, const struct gt_error *err);
+/* The record a journal entry (doc) is owed and gets late: its write finished by recovery or
+ * undone by it, or finished by a writer killed before its record. The fields of audit_record,
+ * from the entry, and "recorded_late": why, and by which command. Caller puts it. */
+struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_object *doc);
 
 #endif

@@ -336,6 +336,8 @@ static int pwrite_all(int fd, const void *buf, size_t n, off_t off)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w == 0)
+			errno = ENOSPC; /* nothing taken and no error said: errno would be stale */
 		if (w <= 0)
 			return -1;
 		p += w;

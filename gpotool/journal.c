@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fault.h"
 #include "safefile.h"
 #include "sbuf.h"
+#include "textesc.h"
 
 struct journal_entry {
 	char *id;
@@ -43,6 +45,52 @@ static int lock_entry_dir(const char *dir, int wait)
 		return -1;
 	}
 	return fd;
+}
+
+/* The entries this process wrote or ended by recovery stay locked until it exits: until
+ * their audit record is appended, no other gpotool may take them for interrupted. */
+enum held_kind { HELD_WRITTEN, HELD_RECOVERED, HELD_CAUGHT_UP };
+static struct held_lock {
+	char *id;
+	int fd;
+	enum held_kind kind;
+} *held;
+static size_t nheld, held_cap;
+
+static void hold_lock(const char *id, int fd, enum held_kind kind)
+{
+	if (nheld == held_cap) {
+		held_cap = held_cap ? 2 * held_cap : 8;
+		held = xrealloc(held, held_cap * sizeof(*held));
+	}
+	held[nheld++] = (struct held_lock){ xstrdup(id), fd, kind };
+}
+
+static struct held_lock *held_find(const char *id)
+{
+	for (size_t i = 0; i < nheld; i++)
+		if (strcmp(held[i].id, id) == 0)
+			return &held[i];
+	return NULL;
+}
+
+static int held_fd(int fd)
+{
+	for (size_t i = 0; i < nheld; i++)
+		if (held[i].fd == fd)
+			return 1;
+	return 0;
+}
+
+static void drop_lock(const char *id)
+{
+	struct held_lock *h = held_find(id);
+
+	if (!h)
+		return;
+	close(h->fd);
+	free(h->id);
+	*h = held[--nheld];
 }
 
 static int mkdir_private(const char *path, struct gt_error *e)
@@ -112,10 +160,12 @@ static void iso_time(char *buf, size_t n)
 
 static int save_doc(struct journal_entry *j, struct gt_error *e)
 {
-	const char *text = json_object_to_json_string_ext(j->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text;
 	struct sbuf path;
 	int ret;
 
+	json_utf8_repair(j->doc); /* JSON is UTF-8: an error message may quote any bytes */
+	text = json_object_to_json_string_ext(j->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	sbuf_init(&path);
 	sbuf_addf(&path, "%s/entry.json", j->dir);
 	ret = write_file_atomic(path.buf, text, strlen(text), 0600, e);
@@ -190,8 +240,19 @@ static int copy_fd(int from, int to)
 	while ((r = pread(from, buf, sizeof(buf), in)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 || write(to, buf, (size_t)r) != r)
+		if (r < 0)
 			return -1;
+		for (ssize_t done = 0, w; done < r; done += w) {
+			w = write(to, buf + done, (size_t)(r - done));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0) {
+				/* a write that takes nothing leaves errno as it was (EXDEV from just above) */
+				if (w == 0)
+					errno = ENOSPC;
+				return -1;
+			}
+		}
 		in += r;
 	}
 	return 0;
@@ -257,12 +318,41 @@ static int create_entry_dir(struct journal_entry *j, struct sbuf *path, size_t b
 		if (mkdir(path->buf, 0700) < 0)
 			break;
 		j->lock_fd = lock_entry_dir(path->buf, 1);
-		if (j->lock_fd >= 0)
+		if (j->lock_fd >= 0) {
+			hold_lock(j->id, j->lock_fd, HELD_WRITTEN);
 			return 0;
+		}
 		if (errno != ENOENT)
 			break;
 	}
 	return gt_fail(e, GT_FAILED, "unable to create journal entry '%s': %s", path->buf, strerror(errno));
+}
+
+/* Empties and removes an entry directory whose lock fd holds (the files a writer killed, or
+ * failing, in journal_begin left); 0 when it is gone. */
+static int remove_entry_dir(const char *dir, int fd)
+{
+	DIR *d = fdopendir(dup(fd));
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(fd, de->d_name, 0);
+	if (d)
+		closedir(d);
+	return rmdir(dir);
+}
+
+/* journal_begin failed (a full disk, an I/O error): the entry never said "pending", so its
+ * directory is removed here rather than left for the next run to take for a killed writer. */
+static void discard_entry(struct journal_entry *j)
+{
+	if (j->dir && j->lock_fd >= 0)
+		remove_entry_dir(j->dir, j->lock_fd);
+	if (j->id)
+		drop_lock(j->id);
+	j->lock_fd = -1;
+	journal_free(j);
 }
 
 int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
@@ -297,7 +387,7 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 		if (t[i].existed && (t[i].before_file ? save_before_file(t[i].before_file, path.buf, e)
 						      : write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e)) < 0) {
 			sbuf_release(&path);
-			journal_free(j);
+			discard_entry(j);
 			return -1;
 		}
 		sbuf_release(&path);
@@ -311,6 +401,8 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	json_object_object_add(j->doc, "started", jstr(now));
 	json_object_object_add(j->doc, "finished", NULL);
 	json_object_object_add(j->doc, "command", jstr(m->command_line));
+	if (m->command_name)
+		json_object_object_add(j->doc, "command_name", jstr(m->command_name));
 	json_object_object_add(j->doc, "operator", jstr(m->operator_name));
 	json_object_object_add(j->doc, "ticket", jstr(m->ticket));
 	json_object_object_add(j->doc, "template", jstr(m->template_name));
@@ -326,7 +418,7 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	}
 	json_object_object_add(j->doc, "targets", targets);
 	if (save_doc(j, e) < 0) {
-		journal_free(j);
+		discard_entry(j);
 		return -1;
 	}
 	*out = j;
@@ -368,7 +460,7 @@ void journal_free(struct journal_entry *j)
 	if (!j)
 		return;
 	json_object_put(j->doc);
-	if (j->lock_fd >= 0)
+	if (j->lock_fd >= 0 && !held_fd(j->lock_fd))
 		close(j->lock_fd);
 	free(j->id);
 	free(j->dir);
@@ -647,98 +739,202 @@ static int names_one_of(struct json_object *targets, const char *const *paths, s
 	return 0;
 }
 
-/* Did the interrupted write replace any of its targets yet? If not, it never happened for
- * anyone looking at them, and undoing it is the honest ending. */
-static int any_replaced(struct json_object *targets)
-{
-	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *t = json_object_array_get_idx(targets, i);
-		const char *path = target_str(t, "path"), *after = target_str(t, "sha256_after");
-		char cur[SHA256_HEX_LEN + 1];
+void journal_unmark_audited(const struct journal_entry *j);
 
-		if (path && after && file_sha(path, cur) == 0 && strcmp(cur, after) == 0)
-			return 1;
+/* Where an interrupted entry's target stands: exactly as before the entry, exactly as the
+ * entry would leave it, or neither (something else wrote it since: recovery must not act). */
+enum where { AT_BEFORE, AT_AFTER, AT_NEITHER };
+
+static enum where where_is(struct json_object *t, char cur[SHA256_HEX_LEN + 1])
+{
+	const char *path = target_str(t, "path"), *after = target_str(t, "sha256_after"), *before = target_str(t, "sha256_before");
+	int existed = json_object_get_boolean(json_object_object_get(t, "existed"));
+
+	cur[0] = '\0';
+	if (!path || !after || (existed && !before) || file_sha(path, cur) < 0)
+		return AT_NEITHER;
+	if (strcmp(cur, after) == 0) /* "" when the entry removes the file, and it is absent */
+		return AT_AFTER;
+	if (existed ? strcmp(cur, before) == 0 : cur[0] == '\0')
+		return AT_BEFORE;
+	return AT_NEITHER;
+}
+
+static int refuse_changed(const struct journal_entry *j, struct json_object *t, const char *cur, struct gt_error *e)
+{
+	const char *before = target_str(t, "sha256_before"), *after = target_str(t, "sha256_after");
+	int existed = json_object_get_boolean(json_object_object_get(t, "existed"));
+
+	return gt_fail(e, GT_REFUSED, "journal entry %s was interrupted, and '%s' has been changed since; nothing was written: "
+		       "check the file, then 'gpotool journal abandon %s' leaves it as it is (SHA-256 now %s; before the entry %s; "
+		       "as the entry would leave it %s)", j->id, esc(target_str(t, "path")), j->id, cur[0] ? cur : "absent",
+		       existed && before ? before : "absent", after && *after ? after : "absent");
+}
+
+/* What recovery puts in place of one target: bytes to stage, or the file removed. */
+struct put {
+	uint8_t *bytes;
+	size_t len;
+	int remove;
+	int from_copy;            /* the journal's before copy: checked as a file of its kind once staged */
+	struct staged_file sf;
+};
+
+/* The staged content of a target the entry did not replace yet, when it is still there and
+ * exactly what the entry recorded: forward is possible for this target. */
+static int load_staged(struct json_object *t, struct put *p)
+{
+	const char *path = target_str(t, "path"), *after = target_str(t, "sha256_after"), *staged = target_str(t, "staged");
+	struct gt_error ignored = { 0 };
+	char sha[SHA256_HEX_LEN + 1];
+
+	if (!*after) {
+		p->remove = 1;
+		return 0;
+	}
+	if (!staged || !staged_is_beside(path, staged) ||
+	    read_whole_file(staged, SAFEFILE_MAX_BYTES, &p->bytes, &p->len, &ignored) < 0)
+		return -1;
+	sha256_hex(p->bytes, p->len, sha);
+	if (strcmp(sha, after) != 0) {
+		free(p->bytes);
+		p->bytes = NULL;
+		return -1;
 	}
 	return 0;
 }
 
-/* Puts each target's staged content in place where it is still there; 1 when every target
- * then holds its after content. */
-static int roll_forward(struct json_object *targets)
+/* The before content of a target the entry replaced: its copy, with the recorded SHA-256. */
+static int load_before(const struct journal_entry *j, size_t i, struct json_object *t, struct put *p, struct gt_error *e)
 {
-	int all = 1;
-
-	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *t = json_object_array_get_idx(targets, i);
-		const char *path = target_str(t, "path"), *after = target_str(t, "sha256_after"), *staged = target_str(t, "staged");
-		char cur[SHA256_HEX_LEN + 1], st[SHA256_HEX_LEN + 1];
-
-		if (!path || !after)
-			return 0;
-		if (file_sha(path, cur) == 0 && strcmp(cur, after) == 0)
-			continue;
-		if (!staged || !staged_is_beside(path, staged) || file_sha(staged, st) < 0 || strcmp(st, after) != 0 ||
-		    rename(staged, path) < 0) {
-			all = 0;
-			continue;
-		}
+	if (!json_object_get_boolean(json_object_object_get(t, "existed"))) {
+		p->remove = 1;
+		return 0;
 	}
-	return all;
+	p->from_copy = 1;
+	if (journal_read_before(j, i, &p->bytes, &p->len, e) < 0)
+		return gt_prefix(e, "recovery refused, nothing was written: ");
+	return 0;
 }
 
-static void roll_back(const char *entry_dir, struct json_object *targets)
+/* Stages every put beside its target, checks the before copies as files of their kind, and
+ * only then puts them in place: a copy that is not sound stops recovery with nothing written. */
+static int apply_puts(const struct journal_entry *j, struct json_object *targets, struct put *puts, size_t n,
+		      const struct journal_recovery *how, int *wrote, struct gt_error *e)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		const char *path = target_str(t, "path");
+		struct stat st;
+
+		if (!puts[i].bytes)
+			continue;
+		/* the target keeps its own mode; the copy in the journal is 0600 */
+		ret = staged_write(path, puts[i].bytes, puts[i].len, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644, &puts[i].sf, e);
+		if (ret == 0 && puts[i].from_copy && how && how->check_copy &&
+		    how->check_copy(target_str(t, "kind") ? target_str(t, "kind") : "", puts[i].bytes, puts[i].len, puts[i].sf.tmp, e) < 0)
+			ret = gt_prefix(e, "journal entry %s: the saved copy of '%s' is not a sound file; recovery refused, nothing "
+					"was written: ", j->id, esc(path));
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+
+		if (puts[i].bytes) {
+			ret = staged_commit(&puts[i].sf, e);
+			*wrote = 1;
+		} else if (puts[i].remove && access(target_str(t, "path"), F_OK) == 0) {
+			if (unlink(target_str(t, "path")) < 0)
+				ret = gt_fail(e, GT_FAILED, "unable to remove '%s': %s", esc(target_str(t, "path")), strerror(errno));
+			*wrote = 1;
+		}
+	}
+	return ret;
+}
+
+/* The entry's own staged files, once it is ended one way or the other. */
+static void remove_staged(struct json_object *targets)
 {
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
-		const char *path = target_str(t, "path"), *copy = target_str(t, "before_copy"), *staged = target_str(t, "staged");
-		const char *before = target_str(t, "sha256_before");
-		char cur[SHA256_HEX_LEN + 1];
+		const char *path = target_str(t, "path"), *staged = target_str(t, "staged");
 		struct gt_error ignored = { 0 };
 
-		if (!path)
-			continue;
-		if (staged && staged_is_beside(path, staged))
-			unlink(staged);
-		if (file_sha(path, cur) == 0 && before && strcmp(cur, before) == 0 && json_object_get_boolean(json_object_object_get(t, "existed")))
-			continue;
-		if (!json_object_get_boolean(json_object_object_get(t, "existed"))) {
-			unlink(path);
-		} else if (copy && !strchr(copy, '/')) {
-			struct sbuf p;
-			uint8_t *buf;
-			size_t len;
-
-			sbuf_init(&p);
-			sbuf_addf(&p, "%s/%s", entry_dir, copy);
-			if (read_whole_file(p.buf, SAFEFILE_MAX_BYTES, &buf, &len, &ignored) == 0) {
-				struct stat st;
-
-				/* the target keeps its own mode; the copy in the journal is 0600 */
-				write_file_atomic(path, buf, len, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644, &ignored);
-				free(buf);
-			}
-			sbuf_release(&p);
-		}
+		if (path && staged && staged_is_beside(path, staged))
+			safefile_remove_temp(staged, &ignored);
 	}
 }
 
-/* Ends one interrupted entry: finished when some target already holds its new content and
- * every staged file is there, else rolled back; the entry then says which. */
-static int recover_entry(struct journal_entry *j, struct sbuf *report, struct gt_error *e)
+static void mark_recovered(struct journal_entry *j, const char *status, const char *what, const struct journal_recovery *how)
+{
+	struct json_object *by = json_object_new_object();
+	char now[32];
+
+	iso_time(now, sizeof(now));
+	set_finished(j, status);
+	json_object_object_add(j->doc, "recovered", jstr(what));
+	json_object_object_add(by, "command", jstr(how && how->command_line ? how->command_line : NULL));
+	json_object_object_add(by, "operator", jstr(how && how->operator_name ? how->operator_name : NULL));
+	json_object_object_add(by, "time", jstr(now));
+	json_object_object_add(j->doc, "recovered_by", by);
+}
+
+/* Ends one interrupted entry, only when each target is exactly as before it or exactly as it
+ * would leave it: finished when some target already holds its new content and the others'
+ * staged content is there, else put back from the before copies; the entry then says which,
+ * and by which command. Anything else is refused with nothing written. */
+static int recover_entry(struct journal_entry *j, const struct journal_recovery *how, struct sbuf *report, struct gt_error *e)
 {
 	struct json_object *targets = json_object_object_get(j->doc, "targets");
+	size_t n = json_object_array_length(targets);
+	struct put puts[2];
+	enum where w[2];
+	int any_after = 0, forward = 1, wrote = 0, ret = 0;
 
-	if (any_replaced(targets) && roll_forward(targets)) {
+	memset(puts, 0, sizeof(puts));
+	for (size_t i = 0; i < n; i++) {
+		char cur[SHA256_HEX_LEN + 1];
+
+		w[i] = where_is(json_object_array_get_idx(targets, i), cur);
+		if (w[i] == AT_NEITHER)
+			return refuse_changed(j, json_object_array_get_idx(targets, i), cur, e);
+		any_after |= w[i] == AT_AFTER;
+	}
+	for (size_t i = 0; i < n && any_after && forward; i++)
+		if (w[i] != AT_AFTER && load_staged(json_object_array_get_idx(targets, i), &puts[i]) < 0)
+			forward = 0;
+	if (!any_after || !forward) {
+		forward = 0;
+		for (size_t i = 0; i < n; i++) {
+			free(puts[i].bytes);
+			memset(&puts[i], 0, sizeof(puts[i]));
+			if (w[i] == AT_AFTER && ret == 0)
+				ret = load_before(j, i, json_object_array_get_idx(targets, i), &puts[i], e);
+		}
+	}
+	if (ret == 0)
+		ret = apply_puts(j, targets, puts, n, how, &wrote, e);
+	for (size_t i = 0; i < n; i++) {
+		staged_discard(&puts[i].sf);
+		free(puts[i].bytes);
+	}
+	if (ret < 0)
+		return -1;
+	fault_point("recover-after-write");
+	remove_staged(targets);
+	if (forward) {
 		make_copies_private(j);
-		set_finished(j, "complete");
-		json_object_object_add(j->doc, "recovered", jstr("finished by a later gpotool run from its staged files"));
+		mark_recovered(j, "complete", "finished by a later gpotool run from its staged files", how);
 		sbuf_addf(report, "journal entry %s was interrupted; its staged files were all there and are now in place\n", j->id);
 	} else {
-		roll_back(j->dir, targets);
-		set_finished(j, "rolled-back");
-		json_object_object_add(j->doc, "recovered", jstr("rolled back by a later gpotool run from its before copies"));
+		mark_recovered(j, "rolled-back", "rolled back by a later gpotool run from its before copies", how);
 		sbuf_addf(report, "journal entry %s was interrupted; its targets were put back as they were before it\n", j->id);
 	}
+	/* a record written for the entry before (its complete mark failed) does not tell what
+	 * recovery did to the files: it gets one that does */
+	if (wrote)
+		journal_unmark_audited(j);
 	return save_doc(j, e);
 }
 
@@ -761,15 +957,7 @@ static void sweep_orphans(const char *state_dir, struct sbuf *report)
 		sbuf_init(&dir);
 		sbuf_addf(&dir, "%s/journal/%s", state_dir, ids[i]);
 		if (lstat(dir.buf, &st) == 0 && S_ISDIR(st.st_mode) && (fd = lock_entry_dir(dir.buf, 0)) >= 0) {
-			DIR *d = fdopendir(dup(fd));
-			struct dirent *de;
-
-			while (d && (de = readdir(d)))
-				if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-					unlinkat(fd, de->d_name, 0);
-			if (d)
-				closedir(d);
-			if (rmdir(dir.buf) == 0)
+			if (remove_entry_dir(dir.buf, fd) == 0)
 				sbuf_addf(report, "removed journal directory %s: a gpotool was killed before its entry was written, "
 					  "so nothing was changed\n", ids[i]);
 			close(fd);
@@ -780,14 +968,253 @@ static void sweep_orphans(const char *state_dir, struct sbuf *report)
 	free(ids);
 }
 
-int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
-		    struct gt_error *e)
+/* ---- writers' intents: which temp files beside a target are this state directory's ---- */
+
+/* A writer says, before it makes any temp file, which targets it is about to write beside:
+ * STATE/writers/W-XXXXXX lists their absolute paths (NUL-terminated) and is locked for the
+ * writer's life. A temp file that no entry names is then known to be litter of this state
+ * directory only when a writer that is gone (its intent unlocked) named that target. */
+static struct intent {
+	char *path;
+	int fd;
+} *intents;
+static size_t nintents;
+
+/* path as the journal will name it once its folder exists (a new Registry.xml's folders are
+ * made later): the nearest folder that exists, resolved, and the rest as given. Caller frees. */
+static char *intent_path(const char *path)
 {
+	char *abs = absolute_path(path), *dup, *cut;
+	struct sbuf sb;
+
+	if (abs[0] == '/')
+		return abs;
+	dup = xstrdup(abs);
+	free(abs);
+	for (cut = strrchr(dup, '/'); cut; cut = strrchr(dup, '/')) {
+		char real[PATH_MAX];
+
+		*cut = '\0';
+		if (realpath(*dup ? dup : ".", real)) {
+			sbuf_init(&sb);
+			sbuf_addf(&sb, "%s/%s", real, path + (size_t)(cut - dup) + 1);
+			free(dup);
+			return sbuf_detach(&sb, NULL);
+		}
+	}
+	free(dup);
+	return absolute_path(path);
+}
+
+static int write_intent(const char *state_dir, const char *const *paths, size_t npaths, struct gt_error *e)
+{
+	struct sbuf dir, text;
+	int fd, ret = 0;
+	char *name;
+
+	sbuf_init(&dir);
+	sbuf_addf(&dir, "%s/writers", state_dir);
+	if (state_dir_prepare(state_dir, e) < 0 || mkdir_private(dir.buf, e) < 0) {
+		sbuf_release(&dir);
+		return -1;
+	}
+	sbuf_addstr(&dir, "/W-XXXXXX");
+	name = sbuf_detach(&dir, NULL);
+	fd = mkstemp(name);
+	if (fd < 0) {
+		ret = gt_fail(e, GT_FAILED, "unable to create '%s': %s", name, strerror(errno));
+		free(name);
+		return ret;
+	}
+	sbuf_init(&text);
+	for (size_t i = 0; i < npaths; i++) {
+		char *abs = intent_path(paths[i]);
+
+		sbuf_add(&text, abs, strlen(abs) + 1);
+		free(abs);
+	}
+	errno = ENOSPC; /* what a write that stops short means */
+	if (flock(fd, LOCK_EX) < 0 || write(fd, text.buf, text.len) != (ssize_t)text.len) {
+		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", name, strerror(errno));
+		unlink(name);
+		close(fd);
+		free(name);
+	} else {
+		intents = xrealloc(intents, (nintents + 1) * sizeof(*intents));
+		intents[nintents++] = (struct intent){ name, fd };
+	}
+	sbuf_release(&text);
+	return ret;
+}
+
+void journal_writer_done(void)
+{
+	for (size_t i = 0; i < nintents; i++) {
+		unlink(intents[i].path);
+		close(intents[i].fd);
+		free(intents[i].path);
+	}
+	free(intents);
+	intents = NULL;
+	nintents = 0;
+}
+
+/* A dead writer's intent: its paths and its file, locked by us now. */
+struct dead_intent {
+	char *file;
+	int fd;
+	struct sbuf paths; /* NUL-separated */
+};
+
+static int names_path(const struct sbuf *paths, const char *abs)
+{
+	for (size_t at = 0; at < paths->len; at += strlen(paths->buf + at) + 1)
+		if (strcmp(paths->buf + at, abs) == 0)
+			return 1;
+	return 0;
+}
+
+static void dead_intents(const char *state_dir, struct dead_intent **out, size_t *n)
+{
+	struct sbuf dir;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	sbuf_init(&dir);
+	sbuf_addf(&dir, "%s/writers", state_dir);
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
+		struct dead_intent di = { 0 };
+		struct sbuf file;
+		struct stat st;
+		uint8_t *buf;
+		size_t len;
+		int fd;
+
+		if (strncmp(de->d_name, "W-", 2) != 0 || strlen(de->d_name) != 8)
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+		    (size_t)st.st_size > 64 * 1024) {
+			close(fd); /* a live writer's, or not ours to read */
+			continue;
+		}
+		sbuf_init(&di.paths);
+		sbuf_init(&file);
+		sbuf_addf(&file, "%s/writers/%s", state_dir, de->d_name);
+		di.file = sbuf_detach(&file, NULL);
+		di.fd = fd;
+		buf = xmalloc((size_t)st.st_size + 1);
+		len = (size_t)pread(fd, buf, (size_t)st.st_size, 0) == (size_t)st.st_size ? (size_t)st.st_size : 0;
+		sbuf_add(&di.paths, buf, len);
+		if (len && di.paths.buf[len - 1] != '\0')
+			sbuf_addch(&di.paths, '\0');
+		free(buf);
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = di;
+	}
+	if (d)
+		closedir(d);
+	sbuf_release(&dir);
+}
+
+/* Temp files beside each of paths: those this journal accounts for are removed (an entry that
+ * is over names it, or a writer of this state directory that is gone was writing beside it);
+ * any other may be the staged file of a write journaled in another state directory, and is
+ * left alone and reported. */
+static void sweep_temps(const char *state_dir, const char *const *paths, size_t npaths, const struct sbuf *ended,
+			const struct sbuf *open_staged, struct sbuf *report)
+{
+	struct dead_intent *dead;
+	size_t ndead;
+
+	dead_intents(state_dir, &dead, &ndead);
+	for (size_t k = 0; k < npaths; k++) {
+		char *abs = absolute_path(paths[k]);
+		int writer_gone = 0;
+		char **tmps;
+		size_t ntmp;
+
+		for (size_t i = 0; i < ndead && !writer_gone; i++)
+			writer_gone = names_path(&dead[i].paths, abs);
+		safefile_list_temps(abs, &tmps, &ntmp);
+		for (size_t i = 0; i < ntmp; i++) {
+			struct gt_error ignored = { 0 };
+
+			if (names_path(open_staged, tmps[i]))
+				; /* a pending entry of this journal still needs it */
+			else if (names_path(ended, tmps[i]) && safefile_remove_temp(tmps[i], &ignored) == 0)
+				sbuf_addf(report, "removed '%s': the staged file of a journal entry in '%s' that is over\n", esc(tmps[i]),
+					  esc(state_dir));
+			else if (writer_gone && safefile_remove_temp(tmps[i], &ignored) == 0)
+				sbuf_addf(report, "removed '%s', left by a gpotool killed before it journaled its write\n", esc(tmps[i]));
+			else if (!names_path(ended, tmps[i]) && !writer_gone)
+				sbuf_addf(report, "'%s' not removed: no journal entry or interrupted writer in '%s' accounts for it; it is left "
+					  "by a gpotool that used another state directory (perhaps staged by a write journaled there) or by "
+					  "an older gpotool: remove it once no gpotool has a pending entry for '%s'\n", esc(tmps[i]),
+					  esc(state_dir), esc(abs));
+			free(tmps[i]);
+		}
+		free(tmps);
+		free(abs);
+	}
+	/* an intent is done with once every file it named has been swept here */
+	for (size_t i = 0; i < ndead; i++) {
+		int all = 1;
+
+		for (size_t at = 0; at < dead[i].paths.len && all; at += strlen(dead[i].paths.buf + at) + 1) {
+			int found = 0;
+
+			for (size_t k = 0; k < npaths && !found; k++) {
+				char *abs = absolute_path(paths[k]);
+
+				found = strcmp(abs, dead[i].paths.buf + at) == 0;
+				free(abs);
+			}
+			all = found;
+		}
+		if (all)
+			unlink(dead[i].file);
+		close(dead[i].fd);
+		free(dead[i].file);
+		sbuf_release(&dead[i].paths);
+	}
+	free(dead);
+}
+
+/* Adds the staged paths of an entry's targets that lie beside one of paths to ended (the
+ * entry is over) or to open_staged (it is still pending), NUL-separated. */
+static void collect_staged(struct json_object *doc, struct sbuf *ended, struct sbuf *open_staged)
+{
+	struct json_object *targets = json_object_object_get(doc, "targets");
+	const char *status = json_str(doc, "status");
+
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		const char *staged = target_str(json_object_array_get_idx(targets, i), "staged");
+
+		if (staged)
+			sbuf_add(status && strcmp(status, "pending") == 0 ? open_staged : ended, staged, strlen(staged) + 1);
+	}
+}
+
+int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, const struct journal_recovery *how,
+		    struct sbuf *report, struct gt_error *e)
+{
+	struct sbuf ended, open_staged;
 	char **ids;
 	size_t n;
 	int ret;
 
+	/* said before any temp file of ours exists, so a kill from here on leaves nothing unaccounted */
+	if (write_intent(state_dir, paths, npaths, e) < 0)
+		return -1;
 	ret = journal_list_ids(state_dir, &ids, &n, e);
+	sbuf_init(&ended);
+	sbuf_init(&open_staged);
 	for (size_t i = 0; i < n; i++) {
 		struct gt_error ignored = { 0 };
 		struct journal_entry *j;
@@ -795,16 +1222,217 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 		/* an entry that does not load (damaged, edited) is not acted on: journal show reports it;
 		 * one whose directory is locked belongs to a writer still running */
 		if (ret == 0 && journal_load(state_dir, ids[i], &j, &ignored) == 0) {
-			if (strcmp(json_str(j->doc, "status"), "pending") == 0 &&
-			    names_one_of(json_object_object_get(j->doc, "targets"), paths, npaths) &&
-			    (j->lock_fd = lock_entry_dir(j->dir, 0)) >= 0)
-				ret = recover_entry(j, report, e);
+			if (names_one_of(json_object_object_get(j->doc, "targets"), paths, npaths)) {
+				if (strcmp(json_str(j->doc, "status"), "pending") == 0 && !held_find(j->id) &&
+				    (j->lock_fd = lock_entry_dir(j->dir, 0)) >= 0) {
+					ret = recover_entry(j, how, report, e);
+					if (ret == 0) {
+						/* held until its audit record is appended (journal_unaudited) */
+						hold_lock(j->id, j->lock_fd, HELD_RECOVERED);
+						fault_point("recover-after-mark");
+					}
+				}
+				collect_staged(j->doc, &ended, &open_staged);
+			}
 			journal_free(j);
 		}
 		free(ids[i]);
 	}
 	free(ids);
-	if (ret == 0)
+	if (ret == 0) {
 		sweep_orphans(state_dir, report);
+		sweep_temps(state_dir, paths, npaths, &ended, &open_staged, report);
+	}
+	sbuf_release(&ended);
+	sbuf_release(&open_staged);
+	return ret;
+}
+
+/* ---- which finished entries have their audit record ---- */
+
+/* STATE/journal/ID/audited: the entry's audit record is in the trail. Without it, a finished
+ * entry's record is owed (its writer, or the run that recovered it, was killed first). */
+static int marker_path(const char *state_dir, const char *id, struct sbuf *p)
+{
+	sbuf_init(p);
+	sbuf_addf(p, "%s/journal/%s/audited", state_dir, id);
+	return 0;
+}
+
+int journal_is_audited(const char *state_dir, const char *id)
+{
+	struct sbuf p;
+	int yes;
+
+	marker_path(state_dir, id, &p);
+	yes = faccessat(AT_FDCWD, p.buf, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	sbuf_release(&p);
+	return yes;
+}
+
+int journal_mark_audited(const char *state_dir, const char *id, struct gt_error *e)
+{
+	struct sbuf p;
+	int fd;
+
+	if (!journal_id_valid(id))
+		return gt_fail(e, GT_USAGE, "'%s' is not a journal entry ID", id);
+	marker_path(state_dir, id, &p);
+	/* no fsync: a mark lost to a power cut only makes the next run look the record up again */
+	fd = open(p.buf, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		gt_fail(e, GT_FAILED, "unable to create '%s': %s", p.buf, strerror(errno));
+		sbuf_release(&p);
+		return -1;
+	}
+	close(fd);
+	sbuf_release(&p);
+	return 0;
+}
+
+void journal_unmark_audited(const struct journal_entry *j)
+{
+	struct sbuf p;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/audited", j->dir);
+	unlink(p.buf);
+	sbuf_release(&p);
+}
+
+/* Ended by recovery or finished normally: these owe a record that names them. */
+static int owes_record(const char *status)
+{
+	return strcmp(status, "complete") == 0 || strcmp(status, "rolled-back") == 0;
+}
+
+/* The entry's status, read without its lock ("" when it does not load). */
+static char *status_of(const char *state_dir, const char *id)
+{
+	struct gt_error ignored = { 0 };
+	struct journal_entry *j;
+	char *status;
+
+	if (journal_load(state_dir, id, &j, &ignored) < 0)
+		return xstrdup("");
+	status = xstrdup(json_str(j->doc, "status"));
+	journal_free(j);
+	return status;
+}
+
+/* Takes entry id's lock when its writer is gone, and it is still as status says (a writer may
+ * have ended it between the read and the lock). A pending entry is never locked here: a
+ * recovering writer that found it locked would take it for a live writer's. -1 when busy. */
+static int lock_if_still(const char *state_dir, const char *id, const char *status)
+{
+	struct sbuf dir;
+	char *now;
+	int fd;
+
+	sbuf_init(&dir);
+	sbuf_addf(&dir, "%s/journal/%s", state_dir, id);
+	fd = lock_entry_dir(dir.buf, 0);
+	sbuf_release(&dir);
+	if (fd < 0)
+		return -1;
+	now = status_of(state_dir, id);
+	if (strcmp(now, status) != 0 || journal_is_audited(state_dir, id)) {
+		close(fd);
+		fd = -1;
+	}
+	free(now);
+	return fd;
+}
+
+int journal_unaudited(const char *state_dir, char ***out, size_t *nout, struct gt_error *e)
+{
+	char **ids;
+	size_t n, cap = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (journal_list_ids(state_dir, &ids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct held_lock *h = held_find(ids[i]);
+		struct gt_error ignored = { 0 };
+		char *status = NULL;
+		int fd = -1;
+
+		if (journal_is_audited(state_dir, ids[i]) || (h && h->kind == HELD_WRITTEN))
+			goto next; /* recorded, or this run's own write: the command's record names it */
+		status = status_of(state_dir, ids[i]);
+		if (strcmp(status, "pending") == 0 || !*status)
+			goto next; /* for recovery to end first, or damaged (journal show says so) */
+		if (!h && (fd = lock_if_still(state_dir, ids[i], status)) < 0)
+			goto next; /* its writer is still running */
+		if (!owes_record(status)) {
+			/* failed and abandoned entries changed nothing of theirs: their command's record is
+			 * all there is to say */
+			journal_mark_audited(state_dir, ids[i], &ignored);
+			if (fd >= 0)
+				close(fd);
+			goto next;
+		}
+		if (fd >= 0)
+			hold_lock(ids[i], fd, HELD_CAUGHT_UP);
+		if (*nout == cap) {
+			cap = cap ? 2 * cap : 8;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[(*nout)++] = ids[i];
+		ids[i] = NULL;
+next:
+		free(status);
+		free(ids[i]);
+	}
+	free(ids);
+	return 0;
+}
+
+/* ---- journal abandon ---- */
+
+int journal_abandon_pending(const char *state_dir, const char *id, const struct journal_recovery *by, struct sbuf *report,
+			    struct gt_error *e)
+{
+	struct journal_entry *j;
+	struct json_object *who, *targets;
+	const char *status;
+	char now[32];
+	int ret;
+
+	if (journal_load(state_dir, id, &j, e) < 0)
+		return -1;
+	status = json_str(j->doc, "status");
+	if (strcmp(status, "pending") != 0) {
+		journal_free(j);
+		return gt_fail(e, GT_REFUSED, "journal entry %s is '%s', not pending: there is nothing to abandon", id, esc(status));
+	}
+	if (held_find(id) || (j->lock_fd = lock_entry_dir(j->dir, 0)) < 0) {
+		journal_free(j);
+		return gt_fail(e, GT_REFUSED, "journal entry %s is locked: a gpotool is still writing it; nothing was changed", id);
+	}
+	targets = json_object_object_get(j->doc, "targets");
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		char cur[SHA256_HEX_LEN + 1];
+		enum target_state st = journal_target_state(t, cur);
+
+		sbuf_addf(report, "'%s' is left as it is: %s (SHA-256 %s)\n", esc(target_str(t, "path")), target_state_text(st),
+			  cur[0] ? cur : "absent");
+	}
+	iso_time(now, sizeof(now));
+	set_finished(j, "abandoned");
+	who = json_object_new_object();
+	json_object_object_add(who, "command", jstr(by ? by->command_line : NULL));
+	json_object_object_add(who, "operator", jstr(by ? by->operator_name : NULL));
+	json_object_object_add(who, "ticket", jstr(by ? by->ticket : NULL));
+	json_object_object_add(who, "time", jstr(now));
+	json_object_object_add(j->doc, "abandoned_by", who);
+	json_object_object_add(j->doc, "reason", jstr("abandoned: its files are left as they are; recovery will not act on it"));
+	ret = save_doc(j, e);
+	if (ret == 0)
+		remove_staged(targets); /* its staged files are this journal's, and nothing will use them now */
+	journal_free(j);
 	return ret;
 }

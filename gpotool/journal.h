@@ -15,6 +15,7 @@
 
 struct journal_meta {
 	const char *command_line;
+	const char *command_name;  /* "hive set", "stage": what an audit record names; may be NULL */
 	const char *operator_name;
 	const char *ticket;        /* may be NULL */
 	const char *template_name; /* may be NULL */
@@ -54,12 +55,44 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 /* Marks it complete: every target now holds its after_sha256 content. */
 int journal_complete(struct journal_entry *j, struct gt_error *e);
 
-/* Finishes what a killed gpotool left half done on any of paths: each pending entry naming
- * one of them is completed from its staged files when they are all there, else rolled back
- * from its before copies, and marked so. The caller holds the targets' locks, so a pending
- * entry for them cannot belong to a live writer. Appends one line per entry to report. */
-int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, struct sbuf *report,
-		    struct gt_error *e);
+/* Who recovers, and how a before copy is checked before it is put back. */
+struct journal_recovery {
+	const char *command_line;   /* the run that recovers (or abandons): recorded in the entry */
+	const char *operator_name;
+	const char *ticket;
+	/* 0 when buf (also in the temp file staged, beside the target) is a sound file of its kind
+	 * ("hive", "gpp-registry-xml", "gpt-ini"); else -1 with e set. NULL: no check. */
+	int (*check_copy)(const char *kind, const uint8_t *buf, size_t len, const char *staged, struct gt_error *e);
+};
+
+/* Finishes what a killed gpotool left half done on any of paths. A pending entry naming one
+ * of them is acted on only when each of its targets is exactly as before it or exactly as it
+ * would leave it (SHA-256); anything else is refused (GT_REFUSED, naming the entry, the hashes
+ * and 'gpotool journal abandon ID') with nothing written. It is completed from its staged
+ * files when they are all there, else rolled back from its before copies (checked against
+ * their recorded SHA-256 and with how->check_copy first), and marked so, with the recovering
+ * command. The caller holds the targets' locks, so a pending entry for them cannot belong to
+ * a live writer. Then temp files beside paths that this journal accounts for are removed
+ * (others are reported, not removed). Appends one line per thing done to report. */
+int journal_recover(const char *state_dir, const char *const *paths, size_t npaths, const struct journal_recovery *how,
+		    struct sbuf *report, struct gt_error *e);
+/* Removes the intents journal_recover recorded (this writer's own; called once, at exit). */
+void journal_writer_done(void);
+/* Marks pending entry id abandoned: recovery never acts on it; its files stay as they are
+ * (report: where each stands) and its staged files are removed. GT_REFUSED when it is not
+ * pending or a writer holds it. */
+int journal_abandon_pending(const char *state_dir, const char *id, const struct journal_recovery *by, struct sbuf *report,
+			    struct gt_error *e);
+
+/* Audit records owed by the journal. An entry's record is marked appended (a file in its
+ * directory) once it is in the trail. journal_unaudited lists finished entries without that
+ * mark whose writer is gone (their lock is taken, and held to exit) or that this process
+ * recovered; not those this process wrote (the command's own record names them). Failed and
+ * abandoned entries owe none and are marked on the way. *ids caller-freed. */
+int journal_unaudited(const char *state_dir, char ***ids, size_t *n, struct gt_error *e);
+int journal_mark_audited(const char *state_dir, const char *id, struct gt_error *e);
+int journal_is_audited(const char *state_dir, const char *id);
+
 /* Marks it failed (target untouched) with the reason, so a reader never mistakes it for a crash. */
 void journal_abandon(struct journal_entry *j, const char *reason);
 const char *journal_id(const struct journal_entry *j);

@@ -13,33 +13,24 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "error.h"
+#include "fault.h"
 #include "journal.h"
 #include "sbuf.h"
+#include "textesc.h"
 
 #define GPOTOOL_VERSION "0.1.0"
 
+/* The command line as a shell would take it back; control characters and bytes that are
+ * not UTF-8 as $'\xNN', so what the journal and audit trail store is printable UTF-8. */
 static char *quote_command_line(int argc, char **argv)
 {
 	struct sbuf sb;
 
 	sbuf_init(&sb);
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
 		if (i)
 			sbuf_addch(&sb, ' ');
-		if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == strlen(a)) {
-			sbuf_addstr(&sb, a);
-			continue;
-		}
-		sbuf_addch(&sb, '\'');
-		for (; *a; a++) {
-			if (*a == '\'')
-				sbuf_addstr(&sb, "'\\''");
-			else
-				sbuf_addch(&sb, *a);
-		}
-		sbuf_addch(&sb, '\'');
+		shell_quote(&sb, argv[i]);
 	}
 	return sbuf_detach(&sb, NULL);
 }
@@ -84,6 +75,10 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 			value = arg[len] == '=' ? arg + len + 1 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!value || !*value)
 				return gt_fail(e, GT_USAGE, "option '%.*s' needs a value", (int)len, arg);
+			/* who and why end up in every record: one line of valid UTF-8, nothing else */
+			if ((k == 1 || k == 2) && !text_is_clean(value))
+				return gt_fail(e, GT_USAGE, "%.*s '%s' holds a control character or bytes that are not UTF-8; "
+					       "give plain text", (int)len, arg, esc(value));
 			if (k == 0)
 				ctx->state_dir_opt = value;
 			else if (k == 1)
@@ -104,13 +99,15 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 
 static int report(struct gt_ctx *ctx, int code, const struct gt_error *e)
 {
+	/* an error is one line, whatever file name or argument it quotes */
 	if (code != GT_OK && e->code != GT_OK)
-		fprintf(stderr, "gpotool: %s\n", e->msg);
+		fprintf(stderr, "gpotool: %s\n", esc(e->msg));
 	if (ctx->json) {
 		json_object_object_add(ctx->result, "exit", json_object_new_int(code));
 		json_object_object_add(ctx->result, "ok", json_object_new_boolean(code == GT_OK));
 		if (e->code != GT_OK)
 			json_object_object_add(ctx->result, "error", json_object_new_string(e->msg));
+		json_utf8_repair(ctx->result);
 		puts(json_object_to_json_string_ext(ctx->result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -143,30 +140,114 @@ static int audit_sinks_open(const struct gt_ctx *ctx, struct audit_sinks *s, str
 	return ret;
 }
 
-static void audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const char *command, int code,
-			      const struct gt_error *err)
+/* One record to every sink: the trail (and its head file), the copy, syslog. Returns the
+ * outcome's parts through out. */
+static int sink_append(struct gt_ctx *ctx, struct audit_sinks *s, struct json_object *rec, struct audit_outcome *out)
 {
-	struct json_object *rec = audit_record(ctx, command, code, err);
-	struct gt_error e = { 0 };
 	char *line = NULL;
+	int r;
 
-	audit_append(&s->log, &s->copy, rec, &line, &e);
+	memset(out, 0, sizeof(*out));
+	r = audit_append(&s->log, &s->copy, rec, &line, out);
 	if (line && ctx->use_syslog) {
 		openlog("gpotool", LOG_PID, LOG_AUTHPRIV);
 		syslog(LOG_NOTICE, "%s", line);
 		closelog();
 	}
-	if (e.code != GT_OK) {
+	if (r == 0 && out->head.code != GT_OK)
+		out_warn("the audit record is in the trail, but its head file was not updated (%s); audit verify accepts a head "
+			 "that lags, and the next record updates it", out->head.msg);
+	free(line);
+	return r;
+}
+
+/* The records the journal is owed (writes that recovery finished or undid, and writes whose
+ * writer was killed before its record), appended before this command's own: they tell of
+ * earlier events. Each is flagged "recorded_late"; one already in the trail (its mark was
+ * lost) is only marked. */
+static void audit_catch_up(struct gt_ctx *ctx, struct audit_sinks *s)
+{
+	const char *state = ctx_state_dir(ctx);
+	struct gt_error ignored = { 0 };
+	char **ids = NULL, **named = NULL;
+	size_t n = 0, nnamed = 0;
+
+	if (journal_unaudited(state, &ids, &n, &ignored) < 0 || n == 0 ||
+	    audit_journal_ids(s->log.path, &named, &nnamed, &ignored) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct audit_outcome o;
+		struct journal_entry *j;
+		struct json_object *rec;
+
+		if (audit_names(named, nnamed, ids[i])) {
+			journal_mark_audited(state, ids[i], &ignored);
+			continue;
+		}
+		if (journal_load(state, ids[i], &j, &ignored) < 0)
+			continue;
+		rec = audit_record_late(ctx, journal_doc(j));
+		journal_free(j);
+		if (sink_append(ctx, s, rec, &o) == 0) {
+			journal_mark_audited(state, ids[i], &ignored);
+			out_warn("journal entry %s had no audit record (%s): appended it now, flagged as recorded late", ids[i],
+				 json_str(json_object_object_get(rec, "recorded_late"), "reason"));
+			if (o.copy.code != GT_OK)
+				out_warn("the audit copy '%s' lacks that record: %s", s->copy.path, o.copy.msg);
+		}
+		json_object_put(rec);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	for (size_t i = 0; i < nnamed; i++)
+		free(named[i]);
+	free(named);
+}
+
+/* This command's record. A failure to append it after a change is a warning (the journal
+ * notes the gap, so audit verify tells it from a deletion); the copy lacking it is an error:
+ * exit 4, saying that the change landed. Returns the exit code. */
+static int audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const char *command, int code, struct gt_error *err)
+{
+	struct json_object *rec;
+	struct audit_outcome o;
+
+	audit_catch_up(ctx, s);
+	rec = audit_record(ctx, command, code, err);
+	fault_point("audit-before-append");
+	if (sink_append(ctx, s, rec, &o) < 0) {
 		struct gt_error ignored = { 0 };
 
 		/* the journal keeps the gap on record, so audit verify can tell it from a deletion */
 		if (ctx->journal_id)
-			journal_annotate(ctx_state_dir(ctx), ctx->journal_id, "audit_error", e.msg, &ignored);
-		out_warn("the audit record was not written: %s", e.msg);
-		json_object_object_add(ctx->result, "audit_error", json_object_new_string(e.msg));
+			journal_annotate(ctx_state_dir(ctx), ctx->journal_id, "audit_error", o.log.msg, &ignored);
+		out_warn("the audit record was not written: %s", o.log.msg);
+		json_object_object_add(ctx->result, "audit_error", json_object_new_string(o.log.msg));
+	} else {
+		struct gt_error ignored = { 0 };
+
+		fault_point("audit-after-append");
+		if (ctx->journal_id)
+			journal_mark_audited(ctx_state_dir(ctx), ctx->journal_id, &ignored);
 	}
 	json_object_put(rec);
-	free(line);
+	if (o.copy.code == GT_OK)
+		return code;
+	json_object_object_add(ctx->result, "audit_copy_error", json_object_new_string(o.copy.msg));
+	if (code != GT_OK) {
+		out_warn("the audit copy '%s' lacks this command's record: %s", s->copy.path, o.copy.msg);
+		return code;
+	}
+	gt_error_clear(err);
+	if (ctx->journal_id)
+		gt_fail(err, GT_FAILED, "the change is in place (journal entry %s) and recorded in '%s', but the audit copy '%s' "
+			"lacks its record: %s", ctx->journal_id, s->log.path, s->copy.path, o.copy.msg);
+	else
+		gt_fail(err, GT_FAILED, "recorded in '%s', but the audit copy '%s' lacks the record: %s", s->log.path,
+			s->copy.path, o.copy.msg);
+	return GT_FAILED;
 }
 
 static void audit_sinks_close(struct audit_sinks *s)
@@ -271,8 +352,9 @@ int main(int argc, char **argv)
 	if (code < 0)
 		code = e.code != GT_OK ? e.code : GT_FAILED;
 	if (audited)
-		audit_sinks_write(&ctx, &sinks, audited->name, code, &e);
+		code = audit_sinks_write(&ctx, &sinks, audited->name, code, &e);
 	audit_sinks_close(&sinks);
+	journal_writer_done();
 	code = report(&ctx, code, &e);
 	json_object_put(ctx.result);
 	free(ctx.command_line);

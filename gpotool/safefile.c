@@ -46,6 +46,8 @@ static int write_all(int fd, const void *buf, size_t len)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w == 0)
+			errno = ENOSPC; /* no bytes taken and no error said: errno is stale otherwise */
 		if (w <= 0)
 			return -1;
 		p += w;
@@ -412,4 +414,70 @@ void safefile_sweep_temps(const char *path, struct sbuf *report)
 	sbuf_release(&prefix);
 	free(dup);
 	free(dup2);
+}
+
+/* ---- temp files beside a target, for journal recovery (rec) ---- */
+
+/* ".NAME.gpotool-" and exactly mkstemp's six characters. */
+static int is_temp_name(const char *name, const char *prefix, size_t plen)
+{
+	return strncmp(name, prefix, plen) == 0 && strlen(name) == plen + 6;
+}
+
+int safefile_list_temps(const char *path, char ***out, size_t *n)
+{
+	char *dup = xstrdup(path), *dup2 = xstrdup(path);
+	const char *dir = dirname(dup), *base = basename(dup2);
+	struct sbuf prefix;
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d = opendir(dir);
+
+	*out = NULL;
+	*n = 0;
+	sbuf_init(&prefix);
+	sbuf_addf(&prefix, ".%s.gpotool-", base);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		struct sbuf full;
+
+		if (!is_temp_name(de->d_name, prefix.buf, prefix.len) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 4;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		sbuf_init(&full);
+		sbuf_addf(&full, "%s/%s", dir, de->d_name);
+		(*out)[(*n)++] = sbuf_detach(&full, NULL);
+	}
+	if (d)
+		closedir(d);
+	sbuf_release(&prefix);
+	free(dup);
+	free(dup2);
+	return 0;
+}
+
+int safefile_remove_temp(const char *tmp, struct gt_error *e)
+{
+	char *dup = xstrdup(tmp), *dup2 = xstrdup(tmp);
+	const char *base = basename(dup2);
+	int dfd = open(dirname(dup), O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+	struct stat st;
+
+	if (dfd < 0)
+		ret = errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to open the directory of '%s': %s", tmp, strerror(errno));
+	else if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to stat '%s': %s", tmp, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || strstr(base, ".gpotool-") == NULL)
+		ret = gt_fail(e, GT_REFUSED, "'%s' is not a gpotool temp file; not removed", tmp);
+	else if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+		ret = gt_fail(e, GT_FAILED, "unable to remove '%s': %s", tmp, strerror(errno));
+	if (dfd >= 0)
+		close(dfd);
+	free(dup);
+	free(dup2);
+	return ret;
 }

@@ -75,4 +75,12 @@ void safefile_sweep_temps(const char *path, struct sbuf *report);
 /* fsync the directory holding path, so that a rename in it is durable. */
 int fsync_parent_dir(const char *path, struct gt_error *e);
 
+/* ---- temp files beside a target, for journal recovery (rec) ---- */
+/* The temp files beside path (".NAME.gpotool-XXXXXX", regular files, never followed through a
+ * symlink), as "DIR/NAME" with path's DIR. *out caller-freed (each and the array). */
+int safefile_list_temps(const char *path, char ***out, size_t *n);
+/* Removes the temp file tmp: a regular file of a gpotool temp name, unlinked relative to its
+ * directory (a symlink there is refused, not followed). 0 removed or already gone. */
+int safefile_remove_temp(const char *tmp, struct gt_error *e);
+
 #endif

@@ -182,7 +182,7 @@ if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d .)" ] && shm=$
 		xid=$(ls "$shm/journal" | tail -n 1) &&
 		test "$(stat -c %a "$shm/journal/$xid/before-0.bin")" = 600 &&
 		cmp "$(sample_image dc01)/SYSTEM" "$shm/journal/$xid/before-0.bin" &&
-		test "$(ls -A "$shm/journal/$xid" | tr "\n" " ")" = "before-0.bin entry.json " &&
+		test "$(ls -A "$shm/journal/$xid" | tr "\n" " ")" = "audited before-0.bin entry.json " &&
 		gpotool --state-dir "$shm" rollback "$xid" >/dev/null &&
 		cmp "$(sample_image dc01)/SYSTEM" X
 	'

@@ -135,7 +135,7 @@ test_expect_success 'a stage that writes: one record with every field, seq 1 cha
 	test "$(nrec)" = 1 &&
 	field 1 seq prev operator ticket uid user host command target template as_of expiry \
 		result exit error journal rollback_of >actual &&
-	lines 1 $GENESIS alice CHG42 "$(id -u)" "$(id -un)" "$(uname -n)" stage dc.SYSTEM kdc-compat \
+	lines 1 $GENESIS alice CHG42 "$(id -u)" "$(id -un)" "$(uname -n)" stage "$TRASH/dc.SYSTEM" kdc-compat \
 		"$TODAY" "{\"date\": \"2025-09-09\", \"days\": $(( ($(date -u -d 2025-09-09 +%s) - $(date -u -d "$TODAY" +%s)) / 86400 )), \"expired\": true}" \
 		changed 0 null "$id" null >expect &&
 	test_cmp expect actual &&
@@ -252,9 +252,9 @@ test_expect_success 'hive import/new/delete, gpo new/set/delete and rollback eac
 	chain_ok
 '
 
-test_expect_success 'the records of a refused stage, a failed stage and a gpo new name their target' '
-	field 5 command target >actual && lines stage dc.SOFTWARE >expect && test_cmp expect actual &&
-	field 6 command target >actual && lines stage no-such.SYSTEM >expect && test_cmp expect actual &&
+test_expect_success 'the records of a refused stage, a failed stage and a gpo new name their target, by its absolute path' '
+	field 5 command target >actual && lines stage "$TRASH/dc.SOFTWARE" >expect && test_cmp expect actual &&
+	field 6 command target >actual && lines stage "$TRASH/no-such.SYSTEM" >expect && test_cmp expect actual &&
 	field 14 command >actual && lines "gpo new" >expect && test_cmp expect actual &&
 	field 14 target | grep -qF "$GUID"
 '
@@ -359,9 +359,13 @@ test_expect_success 'the last record cut off the end: the journal names the writ
 	test_one_line err "journal entry $id finished a write but no record names it"
 '
 
-test_expect_success 'with --log FILE only the chain is checked: the cut-short trail is whole' '
+test_expect_success 'with --log FILE the chain and the head file beside it are checked, not the journal' '
+	test_expect_code 1 gpotool --state-dir t-trunc audit verify --log t-trunc/audit.log >out 2>err &&
+	test_one_line err "head file says the trail ends at record 19 (hash $(field -1 hash)), but it ends at record 18" &&
+	mv t-trunc/audit.log.head t-trunc/head.saved &&
 	gpotool --state-dir t-trunc audit verify --log t-trunc/audit.log >out 2>err &&
-	grep -q "18 records, chain whole; last record 18" out
+	grep -q "18 records, chain whole; last record 18" out &&
+	mv t-trunc/head.saved t-trunc/audit.log.head
 '
 
 test_expect_success 'the whole trail removed (or emptied) while the journal holds writes: exit 1' '
@@ -409,7 +413,7 @@ test_expect_success 'audit show: one block per record, who, ticket, command, res
 	grep -qx "#2 $(field -f sh/audit.log 2 time) bob, ticket CHG-2: hive set -> changed (exit 0)" out &&
 	grep -qx "#3 $(field -f sh/audit.log 3 time) alice, ticket CHG-1: stage -> no change (exit 0)" out &&
 	grep -qx "#4 $(field -f sh/audit.log 4 time) carol: hive set -> changed (exit 0)" out &&
-	grep -Eq "^ +target +sh.SYSTEM$" out &&
+	grep -Eq "^ +target +$TRASH/sh.SYSTEM$" out &&
 	grep -Eq "^ +template +kdc-compat$" out &&
 	grep -Eq "^ +journal +$(journal_id sh1.out)$" out &&
 	grep -Eq "^ +journal +$(journal_id sh4.out)$" out &&

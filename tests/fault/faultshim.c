@@ -18,6 +18,8 @@
  *   GPOTOOL_FAULT_SHORT=1   a write-kind fault writes the first half of its bytes and returns
  *                        that short count; later writes to the same descriptor fail (ENOSPC
  *                        usually arrives as a short write first)
+ *   GPOTOOL_FAULT_ZERO=1    a write-kind fault (write, pwrite) returns 0 and leaves errno as it
+ *                        was: what a caller must not take for a reason (the errno is stale)
  *   GPOTOOL_FAULT_NOSYNC=1  fsync and fdatasync that are not failed return 0 at once (as
  *                        eatmydata does): fault runs stay fast; what gpotool sees is the same
  *   GPOTOOL_FAULT_XDEV=1 link and linkat always fail with EXDEV, uncounted, as when the
@@ -46,7 +48,7 @@ enum op { OP_WRITE, OP_FSYNC, OP_RENAME, OP_LINK, OP_COPY, OP_FTRUNCATE, OP_UNLI
 static const char *const op_names[] = { "write", "fsync", "rename", "link", "copy_file_range", "ftruncate", "unlink", "any" };
 
 static struct {
-	int ready, active, counting, sticky, shortw, xdev, nosync, err;
+	int ready, active, counting, sticky, shortw, zero, xdev, nosync, err;
 	enum op op;
 	unsigned long nth[16];
 	int nnth;
@@ -126,6 +128,7 @@ __attribute__((constructor)) static void shim_init(void)
 	cfg.counting = cfg.count_file && *cfg.count_file;
 	cfg.sticky = env_on("GPOTOOL_FAULT_STICKY");
 	cfg.shortw = env_on("GPOTOOL_FAULT_SHORT");
+	cfg.zero = env_on("GPOTOOL_FAULT_ZERO");
 	cfg.xdev = env_on("GPOTOOL_FAULT_XDEV");
 	cfg.nosync = env_on("GPOTOOL_FAULT_NOSYNC");
 	cfg.err = parse_errno(getenv("GPOTOOL_FAULT_ERRNO"));
@@ -251,6 +254,8 @@ static int hit_at(enum op op, int d1, const char *p1, int d2, const char *p2)
 /* A write-kind fault: whole (-1, errno) or, with GPOTOOL_FAULT_SHORT, half the bytes. */
 static ssize_t write_fault(int fd, const void *buf, size_t len, off_t off, int positional)
 {
+	if (cfg.zero)
+		return 0;
 	if (cfg.shortw && len > 1) {
 		ssize_t w = positional ? real_pwrite(fd, buf, len / 2, off) : real_write(fd, buf, len / 2);
 
