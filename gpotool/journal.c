@@ -1405,8 +1405,9 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 		return -1;
 	status = json_str(j->doc, "status");
 	if (strcmp(status, "pending") != 0) {
+		gt_fail(e, GT_REFUSED, "journal entry %s is '%s', not pending: there is nothing to abandon", id, esc(status));
 		journal_free(j);
-		return gt_fail(e, GT_REFUSED, "journal entry %s is '%s', not pending: there is nothing to abandon", id, esc(status));
+		return -1;
 	}
 	if (held_find(id) || (j->lock_fd = lock_entry_dir(j->dir, 0)) < 0) {
 		journal_free(j);
