@@ -145,7 +145,7 @@ void cmd_print_group(FILE *out, const char *word)
 	fprintf(out, "usage: gpotool %s COMMAND ...\n\n'%s' commands:\n", word, word);
 	for (size_t i = 0; cmd_table[i]; i++)
 		if (strncmp(cmd_table[i]->name, word, n) == 0 && cmd_table[i]->name[n] == ' ')
-			fprintf(out, "  %-12s %-28s %s\n", cmd_table[i]->name, cmd_table[i]->args_usage, cmd_table[i]->summary);
+			fprintf(out, "  %-15s %-28s %s\n", cmd_table[i]->name, cmd_table[i]->args_usage, cmd_table[i]->summary);
 	fprintf(out, "\n'gpotool help %s COMMAND' (or 'gpotool %s COMMAND --help') shows one of them\n", word, word);
 }
 
@@ -263,7 +263,7 @@ void cmd_print_usage(FILE *out)
 	fprintf(out, "usage: gpotool [--state-dir DIR] [--json] [--operator NAME] [--ticket ID] [--as-of YYYY-MM-DD] [--strict]\n"
 		     "               [--audit-log FILE] [--syslog] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; cmd_table[i]; i++)
-		fprintf(out, "  %-12s %-28s %s\n", cmd_table[i]->name, cmd_table[i]->args_usage, cmd_table[i]->summary);
+		fprintf(out, "  %-15s %-28s %s\n", cmd_table[i]->name, cmd_table[i]->args_usage, cmd_table[i]->summary);
 	fprintf(out, "\n'gpotool help COMMAND' (or 'gpotool COMMAND --help') shows one command; 'man gpotool' all of them\n"
 		     "\nexit codes: 0 done, 1 checked and not as expected, 2 usage error,\n"
 		     "            3 refused as unsafe or invalid (nothing written), 4 I/O or internal error (nothing written)\n");

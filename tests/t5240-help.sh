@@ -34,7 +34,7 @@ test_expect_success 'gpotool stage --help: the same text, exit 0, not audited, n
 '
 
 test_expect_success 'every command has its help: gpotool help NAME and NAME --help, exit 0' '
-	gpotool help | grep "^  [a-z]" | cut -c3-14 | sed "s/ *$//" >names &&
+	gpotool help | grep "^  [a-z]" | cut -c3-17 | sed "s/ *$//" >names &&
 	test "$(wc -l <names)" -ge 20 &&
 	while read -r name; do
 		gpotool help $name >out 2>err &&

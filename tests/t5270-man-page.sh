@@ -25,7 +25,7 @@ test_expect_success 'DOMAIN\Group and the key paths keep their backslashes' '
 '
 
 test_expect_success 'every command of gpotool help has an entry in COMMANDS' '
-	gpotool help | grep "^  [a-z]" | cut -c3-14 | sed "s/ *$//" >names &&
+	gpotool help | grep "^  [a-z]" | cut -c3-17 | sed "s/ *$//" >names &&
 	test "$(wc -l <names)" -ge 20 &&
 	while read -r name; do
 		grep -q "^\\.B $name\\( \\|$\\)" "$MAN" || { echo "no entry for $name" >&2; exit 1; }
