@@ -27,6 +27,7 @@ struct gt_ctx {
 	const char *rollback_of;     /* the journal entry a rollback undoes */
 	const char *audit_copy;      /* --audit-log FILE: every record appended there too */
 	int use_syslog;              /* --syslog: and sent to syslog */
+	int allow_shared_dir;        /* --allow-shared-dir: write in folders others can write (audited) */
 	struct json_object *result;  /* commands add their fields; main prints it */
 };
 

@@ -14,6 +14,7 @@
 #include "cmdutil.h"
 #include "error.h"
 #include "journal.h"
+#include "safefile.h"
 #include "sbuf.h"
 
 #define GPOTOOL_VERSION "0.1.0"
@@ -73,6 +74,11 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 		}
 		if (strcmp(arg, "--syslog") == 0) {
 			ctx->use_syslog = 1;
+			continue;
+		}
+		if (strcmp(arg, "--allow-shared-dir") == 0) {
+			ctx->allow_shared_dir = 1;
+			safefile_allow_shared_dirs(1);
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0)
