@@ -403,7 +403,8 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	json_object_object_add(r, "ticket", ctx->ticket ? json_object_new_string(ctx->ticket) : NULL);
 	json_object_object_add(r, "command", json_object_new_string(command));
 	json_object_object_add(r, "command_line", json_object_new_string(ctx->command_line));
-	json_object_object_add(r, "allow_shared_dir", json_object_new_boolean(ctx->allow_shared_dir));
+	if (ctx->allow_shared_dir) /* the StrictModes folder check was switched off for this command */
+		json_object_object_add(r, "allow_shared_dir", json_object_new_boolean(1));
 	if (ctx->target)
 		json_object_object_add(r, "target", json_object_new_string(ctx->target));
 	else
