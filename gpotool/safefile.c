@@ -17,9 +17,6 @@
 
 #include "sbuf.h"
 
-/* How often a temp file swapped in the instant before the rename is written again. */
-#define SWAP_RETRIES 3
-
 static int allow_shared;
 
 void safefile_allow_shared_dirs(int on)
@@ -195,6 +192,16 @@ static int folder_unsafe(const struct stat *st, uid_t owner)
 	return (st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX);
 }
 
+/* Others than root and owner can write the folder itself (checked whatever the option says). */
+static int folder_shared(int dirfd, uid_t owner)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) < 0)
+		return 1;
+	return folder_unsafe(&st, owner == (uid_t)-1 ? st.st_uid : owner);
+}
+
 /* Every folder from dirfd up to / (by "..", so above a relative path's working directory
  * too). owner is the file's owner; (uid_t)-1 for a file not there yet, which belongs to
  * whoever owns the nearest folder not owned by root. */
@@ -308,6 +315,7 @@ int safefile_open_head(const char *path, int write, size_t head, struct locked_f
 		safefile_close(lf);
 		return -1;
 	}
+	lf->shared = write && folder_shared(lf->dirfd, lf->st.st_uid);
 	if ((unsigned long long)lf->st.st_size > SAFEFILE_MAX_BYTES) {
 		gt_fail(e, GT_REFUSED, "'%s' is %lld bytes, larger than any registry hive can be", path,
 			(long long)lf->st.st_size);
@@ -341,33 +349,40 @@ static void unlink_if_ours(int dirfd, const char *tmp_name, int fd)
 		unlinkat(dirfd, tmp_name, 0);
 }
 
+/* A fresh ".NAME.gpotool-XXXXXX" (mkstemp's alphabet). Caller frees. */
+static char *tmp_candidate(const char *name, int salt)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[6];
+	struct timespec ts;
+	struct sbuf sb;
+
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			rnd[i] = (unsigned char)((unsigned long)ts.tv_nsec >> (i * 5) ^ (unsigned long)getpid() ^ (unsigned long)salt);
+	}
+	sbuf_init(&sb);
+	sbuf_addf(&sb, ".%s.gpotool-", name);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		sbuf_addch(&sb, chars[rnd[i] % (sizeof(chars) - 1)]);
+	return sbuf_detach(&sb, NULL);
+}
+
 /* Creates ".NAME.gpotool-XXXXXX" in dirfd: O_EXCL and O_NOFOLLOW, so a name someone else
  * made (a file, a symbolic link) is never opened, only passed over; 0600 until the final
  * mode is set. *tmp_name and *fd are set on success. */
 static int tmp_open(int dirfd, const char *name, char **tmp_name, int *fd, const char *path, struct gt_error *e)
 {
-	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
 	for (int tries = 0; tries < 100; tries++) {
-		unsigned char rnd[6];
-		struct timespec ts;
-		struct sbuf sb;
+		char *cand = tmp_candidate(name, tries);
 
-		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			for (size_t i = 0; i < sizeof(rnd); i++)
-				rnd[i] = (unsigned char)((unsigned long)ts.tv_nsec >> (i * 5) ^ (unsigned long)getpid() ^ (unsigned long)tries);
-		}
-		sbuf_init(&sb);
-		sbuf_addf(&sb, ".%s.gpotool-", name);
-		for (size_t i = 0; i < sizeof(rnd); i++)
-			sbuf_addch(&sb, chars[rnd[i] % (sizeof(chars) - 1)]);
-		*fd = openat(dirfd, sb.buf, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		*fd = openat(dirfd, cand, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (*fd >= 0) {
-			*tmp_name = sbuf_detach(&sb, NULL);
+			*tmp_name = cand;
 			return 0;
 		}
-		sbuf_release(&sb);
+		free(cand);
 		if (errno != EEXIST)
 			return gt_fail(e, GT_FAILED, "unable to create a temp file beside '%s': %s", path, strerror(errno));
 	}
@@ -498,8 +513,8 @@ static int note_unsynced(int dirfd, const char *path, char **warning)
 
 /* Renames tmp_name (held as tmp_fd) over name in dirfd, proving first that the name still
  * holds our inode, and after that the target does. 0 done; -1 nothing replaced; -2 renamed,
- * but what is under name now is not ours: another process put its own file at the temp
- * name in the instant between the check and the rename. */
+ * but what is under name now is not ours. In a folder only root and the file's owner can
+ * write, that is the whole story; in one others can write, see rename_via_private. */
 static int rename_checked(int dirfd, const char *tmp_name, int tmp_fd, const char *name, const char *path,
 			  struct gt_error *e)
 {
@@ -518,81 +533,101 @@ static int rename_checked(int dirfd, const char *tmp_name, int tmp_fd, const cha
 	return 0;
 }
 
-/* A fresh temp file holding what from holds, with its owner, mode and attributes, fsynced. */
-static int copy_to_new_tmp(int dirfd, const char *name, int from, char **tmp_name, int *fd, const char *path,
-			   struct gt_error *e)
+/* A folder of our own inside dirfd (0700, owned by us, empty), held: nobody else can put
+ * anything in it. -1 when it cannot be made, or what we opened is not what we made. */
+static int private_dir(int dirfd, const char *name, char **pname, int *pfd)
 {
-	enum { CHUNK = 1 << 20 };
-	uint8_t *buf = xmalloc(CHUNK);
-	struct stat st;
-	off_t at = 0;
-	ssize_t r = 0;
-	int ret = fstat(from, &st) < 0 ? gt_fail(e, GT_FAILED, "unable to stat the temp file for '%s': %s", path, strerror(errno))
-				       : tmp_open(dirfd, name, tmp_name, fd, path, e);
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat st;
+		char *cand = tmp_candidate(name, tries);
 
-	while (ret == 0 && (r = pread(from, buf, CHUNK, at)) > 0) {
-		if (write_all(*fd, buf, (size_t)r) < 0)
-			break;
-		at += r;
+		if (mkdirat(dirfd, cand, 0700) < 0) {
+			free(cand);
+			if (errno == EEXIST)
+				continue;
+			return -1;
+		}
+		*pfd = openat(dirfd, cand, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (*pfd >= 0 && fstat(*pfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) == 0 && st.st_nlink == 2) {
+			*pname = cand;
+			return 0;
+		}
+		/* someone renamed theirs in between: it is not ours to remove */
+		if (*pfd >= 0)
+			close(*pfd);
+		free(cand);
+		errno = EEXIST;
+		return -1;
 	}
-	if (ret == 0 && r != 0)
-		ret = gt_fail(e, GT_FAILED, "unable to copy the temp file for '%s': %s", path, strerror(errno));
-	if (ret == 0 && copy_metadata(from, &st, *fd, path, e) < 0)
-		ret = -1;
-	if (ret == 0 && fsync(*fd) < 0)
-		ret = gt_fail(e, GT_FAILED, "unable to write a temp file beside '%s': %s", path, strerror(errno));
-	if (ret < 0 && *tmp_name) {
-		unlink_if_ours(dirfd, *tmp_name, *fd);
-		close(*fd);
-		free(*tmp_name);
-		*tmp_name = NULL;
-		*fd = -1;
+	errno = EEXIST;
+	return -1;
+}
+
+static void remove_private_dir(int dirfd, const char *pname, int pfd)
+{
+	struct stat mine, there;
+
+	if (fstat(pfd, &mine) == 0 && fstatat(dirfd, pname, &there, AT_SYMLINK_NOFOLLOW) == 0 && same_inode(&mine, &there))
+		unlinkat(dirfd, pname, AT_REMOVEDIR);
+	close(pfd);
+}
+
+/* In a folder others can write, any name in it can be swapped between a check and a
+ * rename. So the temp file goes first into a folder of our own beside it, where it is
+ * checked to be our inode, and from there (where nobody else can reach it) over the
+ * target: what is renamed over the target is exactly the file gpotool wrote. A swap that
+ * came first is moved back out and the target is left as it was. Returns as rename_checked. */
+static int rename_via_private(int dirfd, const char *tmp_name, int tmp_fd, const char *name, const char *path,
+			      struct gt_error *e)
+{
+	struct stat mine, there;
+	char *pname = NULL;
+	int pfd = -1, ret = 0;
+
+	if (fstat(tmp_fd, &mine) < 0)
+		return gt_fail(e, GT_FAILED, "unable to stat the temp file for '%s': %s", path, strerror(errno));
+	if (private_dir(dirfd, name, &pname, &pfd) < 0)
+		return gt_fail(e, GT_FAILED, "unable to make a private folder beside '%s': %s", path, strerror(errno));
+	if (renameat(dirfd, tmp_name, pfd, "new") < 0) {
+		ret = errno == ENOENT ? gt_fail(e, GT_FAILED, "another process removed '%s', the temp file gpotool wrote and "
+					      "verified for '%s', before the rename (its folder can be written by others); "
+					      "nothing replaced", tmp_name, path)
+				      : gt_fail(e, GT_FAILED, "unable to replace '%s': %s", path, strerror(errno));
+	} else if (fstatat(pfd, "new", &there, AT_SYMLINK_NOFOLLOW) < 0 || !same_inode(&mine, &there)) {
+		/* not ours: back where it came from, whatever it is */
+		renameat(pfd, "new", dirfd, tmp_name);
+		ret = gt_fail(e, GT_FAILED, "another process replaced '%s', the temp file gpotool wrote and verified for '%s', "
+			      "before the rename (its folder can be written by others); nothing replaced", tmp_name, path);
+	} else if (renameat(pfd, "new", dirfd, name) < 0) {
+		ret = gt_fail(e, GT_FAILED, "unable to replace '%s': %s", path, strerror(errno));
+		renameat(pfd, "new", dirfd, tmp_name); /* the staged file stays where the journal says */
+	} else if (fstatat(dirfd, name, &there, AT_SYMLINK_NOFOLLOW) < 0 || !same_inode(&mine, &there)) {
+		ret = -2; /* the target name itself was replaced right after: nothing can prevent that */
 	}
-	free(buf);
+	remove_private_dir(dirfd, pname, pfd);
+	free(pname);
 	return ret;
 }
 
-/* rename_checked, then the folder fsynced. When another file landed on the target, ours is
- * written again and put in place, and *warning says what happened. 0 done; 1 done, but the
- * folder could not be fsynced (*warning says so); -1 with *lost = 0: nothing replaced, the
- * temp file is still ours; -1 with *lost = 1: the target holds a file gpotool did not
- * write. *tmp_name and *tmp_fd follow each new copy. */
-static int put_in_place(int dirfd, const char *name, char **tmp_name, int *tmp_fd, const char *path, char **warning,
-			int *lost, struct gt_error *e)
+/* The rename (through a private folder when others can write this one), then the folder
+ * fsynced. 0 done; 1 done, but the folder could not be fsynced (*warning says so); -1 with
+ * *lost = 0: nothing replaced; -1 with *lost = 1: the rename happened, but the target now
+ * holds a file gpotool did not write. */
+static int put_in_place(int dirfd, const char *name, const char *tmp_name, int tmp_fd, int shared, const char *path,
+			char **warning, int *lost, struct gt_error *e)
 {
-	int r = rename_checked(dirfd, *tmp_name, *tmp_fd, name, path, e), tries = 0;
-	struct sbuf sb;
+	int r = shared ? rename_via_private(dirfd, tmp_name, tmp_fd, name, path, e)
+		       : rename_checked(dirfd, tmp_name, tmp_fd, name, path, e);
 
-	for (; r == -2 && tries < SWAP_RETRIES; tries++) {
-		char *again = NULL;
-		int fd = -1;
-
-		if (copy_to_new_tmp(dirfd, name, *tmp_fd, &again, &fd, path, e) < 0)
-			break;
-		close(*tmp_fd);
-		free(*tmp_name);
-		*tmp_fd = fd;
-		*tmp_name = again;
-		r = rename_checked(dirfd, *tmp_name, *tmp_fd, name, path, e);
-	}
-	if (r == 0 && tries > 0) {
-		sbuf_init(&sb);
-		sbuf_addf(&sb, "another process renamed its own file over gpotool's temp file in the instant before the rename, "
-			  "so '%s' held that file; gpotool wrote its verified file again and put it in place (the folder can "
-			  "be written by others)", path);
-		free(*warning);
-		*warning = sbuf_detach(&sb, NULL);
-	}
 	if (r == 0)
 		return note_unsynced(dirfd, path, warning) < 0 ? 1 : 0;
-	if (tries == 0 && r == -1)
+	if (r == -1)
 		return -1;
 	*lost = 1;
-	gt_error_clear(e);
-	return gt_fail(e, GT_FAILED, "'%s' now holds a file gpotool did not write: another process renamed its own file over "
-		       "gpotool's temp file in the instant before the rename, %d time%s (the folder can be written by others)",
-		       path, tries + (r == -2), tries + (r == -2) == 1 ? "" : "s");
+	return gt_fail(e, GT_FAILED, "'%s' now holds a file gpotool did not write: another process put it there in the "
+		       "instant of the rename; nothing was verified", path);
 }
+
 
 int safefile_tmp_create(struct locked_file *lf, struct gt_error *e)
 {
@@ -636,7 +671,8 @@ static void drop_tmp(int dirfd, int *fd, char **tmp_name, char **tmp_path)
 
 int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e)
 {
-	int r = put_in_place(lf->dirfd, lf->name, &lf->tmp_name, &lf->tmp_fd, lf->path, &lf->sync_warning, &lf->lost, e);
+	int r = put_in_place(lf->dirfd, lf->name, lf->tmp_name, lf->tmp_fd, lf->shared, lf->path, &lf->sync_warning,
+			     &lf->lost, e);
 
 	if (r < 0 && !lf->lost)
 		return -1;
@@ -767,6 +803,7 @@ static int stage(const char *path, const void *buf, size_t len, const struct loc
 			goto out;
 		}
 		sf->name = xstrdup(like->name);
+		sf->shared = like->shared;
 		orig = like->fd;
 		st = like->st;
 	} else {
@@ -780,6 +817,7 @@ static int stage(const char *path, const void *buf, size_t len, const struct loc
 			ret = -1;
 			goto out;
 		}
+		sf->shared = folder_shared(sf->dirfd, orig >= 0 ? st.st_uid : (uid_t)-1);
 	}
 	if (tmp_open(sf->dirfd, sf->name, &sf->tmp_name, &sf->fd, path, e) < 0) {
 		ret = -1;
@@ -825,7 +863,7 @@ int staged_read(const struct staged_file *sf, uint8_t **buf, size_t *len, struct
 
 int staged_commit(struct staged_file *sf, struct gt_error *e)
 {
-	int r = put_in_place(sf->dirfd, sf->name, &sf->tmp_name, &sf->fd, sf->path, &sf->sync_warning, &sf->lost, e);
+	int r = put_in_place(sf->dirfd, sf->name, sf->tmp_name, sf->fd, sf->shared, sf->path, &sf->sync_warning, &sf->lost, e);
 
 	if (r < 0 && !sf->lost)
 		return -1;
@@ -857,7 +895,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
 
 	if (ret < 0)
 		return -1;
-	ret = put_in_place(sf.dirfd, sf.name, &sf.tmp_name, &sf.fd, sf.path, &sf.sync_warning, &sf.lost, e);
+	ret = put_in_place(sf.dirfd, sf.name, sf.tmp_name, sf.fd, sf.shared, sf.path, &sf.sync_warning, &sf.lost, e);
 	if (ret >= 0 || sf.lost)
 		drop_tmp(sf.dirfd, &sf.fd, &sf.tmp_name, &sf.tmp);
 	/* the caller has no warning to carry: an unsynced folder is a failure here, as it always was */

@@ -7,7 +7,8 @@
  * from / or the working directory) and holds it by descriptor; the temp file is created
  * there (O_CREAT|O_EXCL|O_NOFOLLOW, 0600), written, verified and renamed through that
  * descriptor and its own, never reopened by name, and what lands on the target is checked
- * to be that very inode. The replacement gets the original's owner, group, mode, ACL and
+ * to be that very inode (in a folder others can write, by way of a private folder beside
+ * it, which only we can write). The replacement gets the original's owner, group, mode, ACL and
  * every extended attribute. Like OpenSSH's StrictModes, a folder (or one above it) that a
  * user other than root and the file's owner can write is refused unless it is sticky or
  * safefile_allow_shared_dirs(1) was called (the --allow-shared-dir option). */
@@ -45,6 +46,7 @@ struct locked_file {
 	int tmp_fd;      /* the temp file, held from its creation to the rename */
 	char *tmp_name;  /* its name in dirfd */
 	int lost;        /* the rename happened, but the file now in place is not ours (see safefile_tmp_commit) */
+	int shared;      /* others than root and the owner can write the folder: rename through a private one */
 };
 
 /* Opens and reads path. write = 1 takes an exclusive lock (refused with GT_REFUSED when
@@ -67,11 +69,10 @@ int safefile_tmp_write(struct locked_file *lf, const void *buf, size_t len, stru
  * (GT_REFUSED when one cannot be kept), and fsyncs it. */
 int safefile_tmp_finish(struct locked_file *lf, struct gt_error *e);
 /* Renames the temp file over the target, after checking that its name still holds our
- * inode, and fsyncs the directory; a failed directory fsync leaves the file in place and
- * sets lf->sync_warning (0 is returned: it is replaced). When another process renamed its
- * own file over the temp name in the instant before the rename, ours is written again and
- * put in place (sync_warning says so); should that keep failing, -1 with lf->lost set: the
- * target holds a file gpotool did not write. */
+ * inode (another process's file there is refused: -1, nothing replaced), and fsyncs the
+ * directory; a failed directory fsync leaves the file in place and sets lf->sync_warning
+ * (0 is returned: it is replaced). When the target does not hold our inode after the
+ * rename, -1 with lf->lost set: the target holds a file gpotool did not write. */
 int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e);
 /* Removes the temp file if one is pending (also done by safefile_close). */
 void safefile_tmp_discard(struct locked_file *lf);
@@ -93,6 +94,7 @@ struct staged_file {
 	char *tmp;          /* the temp file's full name; NULL: staged_discard leaves it there */
 	char *sync_warning; /* as in locked_file */
 	int lost;           /* as in locked_file */
+	int shared;         /* as in locked_file */
 	/* set while name is */
 	int dirfd;
 	char *name;
