@@ -303,7 +303,7 @@ int safefile_open(const char *path, int write, struct locked_file *lf, struct gt
 int safefile_open_head(const char *path, int write, size_t head, struct locked_file *lf, struct gt_error *e)
 {
 	memset(lf, 0, sizeof(*lf));
-	lf->fd = lf->dirfd = lf->tmp_fd = -1;
+	lf->fd = lf->dirfd = lf->tmp_fd = lf->new_fd = -1;
 	if (write && open_folder(path, &lf->dirfd, &lf->name, e) < 0)
 		return -1;
 	if (open_target(path, write, lf, e) < 0) {
@@ -616,8 +616,15 @@ static int rename_via_private(int dirfd, const char *tmp_name, int tmp_fd, const
 static int put_in_place(int dirfd, const char *name, const char *tmp_name, int tmp_fd, int shared, const char *path,
 			char **warning, int *lost, struct gt_error *e)
 {
-	int r = shared ? rename_via_private(dirfd, tmp_name, tmp_fd, name, path, e)
-		       : rename_checked(dirfd, tmp_name, tmp_fd, name, path, e);
+	int r;
+
+	/* locked before it is in place, as the file it replaces was: a gpotool that opens it
+	 * next waits for us, and only another program can have replaced it when the check
+	 * after the rename finds a stranger */
+	while (flock(tmp_fd, LOCK_EX | LOCK_NB) < 0 && errno == EINTR)
+		;
+	r = shared ? rename_via_private(dirfd, tmp_name, tmp_fd, name, path, e)
+		   : rename_checked(dirfd, tmp_name, tmp_fd, name, path, e);
 
 	if (r == 0)
 		return note_unsynced(dirfd, path, warning) < 0 ? 1 : 0;
@@ -655,12 +662,16 @@ int safefile_tmp_finish(struct locked_file *lf, struct gt_error *e)
 	return 0;
 }
 
-/* The temp name is gone (renamed): forget it, keep nothing open on it. */
-static void drop_tmp(int dirfd, int *fd, char **tmp_name, char **tmp_path)
+/* The temp name is gone (renamed) or to go: forget it. keep (after a rename) gets its
+ * descriptor, still locked; else it is closed. */
+static void drop_tmp(int dirfd, int *fd, char **tmp_name, char **tmp_path, int *keep)
 {
 	if (*tmp_name) {
-		unlink_if_ours(dirfd, *tmp_name, *fd); /* a copy left when the target was lost */
-		close(*fd);
+		unlink_if_ours(dirfd, *tmp_name, *fd);
+		if (keep)
+			*keep = *fd;
+		else
+			close(*fd);
 	}
 	*fd = -1;
 	free(*tmp_name);
@@ -676,13 +687,13 @@ int safefile_tmp_commit(struct locked_file *lf, struct gt_error *e)
 
 	if (r < 0 && !lf->lost)
 		return -1;
-	drop_tmp(lf->dirfd, &lf->tmp_fd, &lf->tmp_name, &lf->tmp_path);
+	drop_tmp(lf->dirfd, &lf->tmp_fd, &lf->tmp_name, &lf->tmp_path, r < 0 ? NULL : &lf->new_fd);
 	return r < 0 ? -1 : 0;
 }
 
 void safefile_tmp_discard(struct locked_file *lf)
 {
-	drop_tmp(lf->dirfd, &lf->tmp_fd, &lf->tmp_name, &lf->tmp_path);
+	drop_tmp(lf->dirfd, &lf->tmp_fd, &lf->tmp_name, &lf->tmp_path, NULL);
 }
 
 int safefile_remove(struct locked_file *lf, struct gt_error *e)
@@ -703,6 +714,8 @@ void safefile_close(struct locked_file *lf)
 	safefile_tmp_discard(lf);
 	if (lf->fd >= 0)
 		close(lf->fd); /* releases the flock */
+	if (lf->name && lf->new_fd >= 0)
+		close(lf->new_fd); /* releases the lock on the file now in place */
 	if (lf->name)
 		close(lf->dirfd);
 	free(lf->name);
@@ -710,7 +723,7 @@ void safefile_close(struct locked_file *lf)
 	free(lf->bytes);
 	free(lf->sync_warning);
 	memset(lf, 0, sizeof(*lf));
-	lf->fd = lf->dirfd = lf->tmp_fd = -1;
+	lf->fd = lf->dirfd = lf->tmp_fd = lf->new_fd = -1;
 }
 
 int fsync_parent_dir(const char *path, struct gt_error *e)
@@ -794,7 +807,7 @@ static int stage(const char *path, const void *buf, size_t len, const struct loc
 	int orig = -1, ret = 0;
 
 	memset(sf, 0, sizeof(*sf));
-	sf->dirfd = sf->fd = -1;
+	sf->dirfd = sf->fd = sf->new_fd = -1;
 	sf->path = xstrdup(path);
 	if (like && like->name) {
 		sf->dirfd = fcntl(like->dirfd, F_DUPFD_CLOEXEC, 3);
@@ -867,7 +880,7 @@ int staged_commit(struct staged_file *sf, struct gt_error *e)
 
 	if (r < 0 && !sf->lost)
 		return -1;
-	drop_tmp(sf->dirfd, &sf->fd, &sf->tmp_name, &sf->tmp);
+	drop_tmp(sf->dirfd, &sf->fd, &sf->tmp_name, &sf->tmp, r < 0 ? NULL : &sf->new_fd);
 	return r < 0 ? -1 : 0;
 }
 
@@ -877,6 +890,8 @@ void staged_discard(struct staged_file *sf)
 		unlink_if_ours(sf->dirfd, sf->tmp_name, sf->fd);
 	if (sf->tmp_name)
 		close(sf->fd);
+	if (sf->name && sf->new_fd >= 0)
+		close(sf->new_fd); /* releases the lock on the file now in place */
 	if (sf->name)
 		close(sf->dirfd);
 	free(sf->tmp_name);
@@ -885,7 +900,7 @@ void staged_discard(struct staged_file *sf)
 	free(sf->path);
 	free(sf->sync_warning);
 	memset(sf, 0, sizeof(*sf));
-	sf->dirfd = sf->fd = -1;
+	sf->dirfd = sf->fd = sf->new_fd = -1;
 }
 
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, struct gt_error *e)
@@ -897,7 +912,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
 		return -1;
 	ret = put_in_place(sf.dirfd, sf.name, sf.tmp_name, sf.fd, sf.shared, sf.path, &sf.sync_warning, &sf.lost, e);
 	if (ret >= 0 || sf.lost)
-		drop_tmp(sf.dirfd, &sf.fd, &sf.tmp_name, &sf.tmp);
+		drop_tmp(sf.dirfd, &sf.fd, &sf.tmp_name, &sf.tmp, NULL);
 	/* the caller has no warning to carry: an unsynced folder is a failure here, as it always was */
 	if (ret == 1)
 		ret = gt_fail(e, GT_FAILED, "%s", sf.sync_warning);

@@ -47,6 +47,7 @@ struct locked_file {
 	char *tmp_name;  /* its name in dirfd */
 	int lost;        /* the rename happened, but the file now in place is not ours (see safefile_tmp_commit) */
 	int shared;      /* others than root and the owner can write the folder: rename through a private one */
+	int new_fd;      /* after safefile_tmp_commit: the file now in place, locked until safefile_close */
 };
 
 /* Opens and reads path. write = 1 takes an exclusive lock (refused with GT_REFUSED when
@@ -95,6 +96,7 @@ struct staged_file {
 	char *sync_warning; /* as in locked_file */
 	int lost;           /* as in locked_file */
 	int shared;         /* as in locked_file */
+	int new_fd;         /* as in locked_file, until staged_discard */
 	/* set while name is */
 	int dirfd;
 	char *name;
