@@ -884,6 +884,17 @@ int staged_commit(struct staged_file *sf, struct gt_error *e)
 	return r < 0 ? -1 : 0;
 }
 
+int staged_unlink_new(struct staged_file *sf)
+{
+	struct stat mine, there;
+
+	if (!sf->name || sf->new_fd < 0 || fstat(sf->new_fd, &mine) < 0)
+		return -1;
+	if (fstatat(sf->dirfd, sf->name, &there, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return !same_inode(&mine, &there) || unlinkat(sf->dirfd, sf->name, 0) < 0 ? -1 : 0;
+}
+
 void staged_discard(struct staged_file *sf)
 {
 	if (sf->tmp_name && sf->tmp)
@@ -970,6 +981,23 @@ char *absolute_path(const char *path)
 	return sbuf_detach(&sb, NULL);
 }
 
+/* The private folder of rename_via_private (ours: 0700, our uid), left by a gpotool killed
+ * between its two renames: the staged file in it never reached the target. */
+static void sweep_private_dir(int dirfd, const char *dir, const char *name, const struct stat *st, struct sbuf *report)
+{
+	int fd;
+
+	if (st->st_uid != geteuid() || (st->st_mode & 077))
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	unlinkat(fd, "new", 0);
+	close(fd);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0)
+		sbuf_addf(report, "removed '%s/%s', the private folder of a gpotool killed while renaming its write\n", dir, name);
+}
+
 void safefile_sweep_temps(const char *path, struct sbuf *report)
 {
 	char *dup = xstrdup(path), *dup2 = xstrdup(path);
@@ -985,7 +1013,13 @@ void safefile_sweep_temps(const char *path, struct sbuf *report)
 
 		/* exactly mkstemp's name: the prefix and six characters, a regular file */
 		if (strncmp(de->d_name, prefix.buf, prefix.len) != 0 || strlen(de->d_name) != prefix.len + 6 ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			sweep_private_dir(dirfd(d), dir, de->d_name, &st, report);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			sbuf_addf(report, "removed '%s/%s', left by a gpotool killed before it journaled its write\n", dir, de->d_name);

@@ -113,6 +113,9 @@ int staged_write_like(const char *path, const void *buf, size_t len, const struc
 /* Reads the staged content back through the temp file's descriptor; caller frees *buf. */
 int staged_read(const struct staged_file *sf, uint8_t **buf, size_t *len, struct gt_error *e);
 int staged_commit(struct staged_file *sf, struct gt_error *e);
+/* Takes a committed new file away again (it must still be the one put there): 0 removed or
+ * already gone, -1 not removed. */
+int staged_unlink_new(struct staged_file *sf);
 void staged_discard(struct staged_file *sf);
 
 /* 1 when the open file fd carries the extended attribute name (e.g. "security.NTACL"). */

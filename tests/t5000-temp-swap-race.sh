@@ -318,5 +318,25 @@ else
 	test_skip 'a GPO whose Registry.xml is swapped in the last instant' "no C compiler for the shim"
 fi
 
+# Killed between the two renames through the private folder (entry.json's is the first
+# rename, the temp file into the private folder the second): the hive is untouched, and the
+# next write removes the private folder with the staged file in it and goes through.
+if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+	test_expect_success 'killed between the private folder'"'"'s two renames: hive unchanged; the next write clears it' '
+		export GPOTOOL_STATE_DIR=$TRASH/state-kill &&
+		mkdir killed && chmod 0777 killed && cp -p base.hive killed/h && cp killed/h h.before &&
+		test_expect_code 137 env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -o /dev/null \
+			-e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=SIGKILL:when=3 \
+			"$GPOTOOL" --allow-shared-dir hive set killed/h "$KEY" v REG_DWORD 11 >/dev/null 2>&1 &&
+		cmp h.before killed/h && test -d "killed/$(ls -A killed | grep "^\.h\.gpotool-")" &&
+		gpotool --allow-shared-dir hive set killed/h "$KEY" v REG_DWORD 12 >out 2>err &&
+		grep -q "the private folder of a gpotool killed while renaming its write" err &&
+		test "$(gpotool hive get killed/h "$KEY" v)" = "dword:0000000c" &&
+		test -z "$(ls -A killed | grep gpotool-)"
+	'
+else
+	test_skip 'killed between the private folder'"'"'s two renames' 'no usable strace'
+fi
+
 test -f stats && sed 's/^/# /' stats
 test_done
