@@ -43,12 +43,16 @@ test_expect_success 'a folder owned by another user (0755) holding a root-owned 
 	cmp base.hive theirs/h
 '
 
-test_expect_success 'a write bit given by a POSIX ACL (its mask) is seen: refused' '
-	mkdir acl && cp base.hive acl/h && setfacl -m u:65534:rwx acl &&
-	test_must_fail 3 gpotool hive set acl/h "$KEY" v REG_DWORD 2 2>err &&
-	test_one_line err "folder .$TRASH/acl. (owner 0, group 0, mode 0775)" &&
-	cmp base.hive acl/h
-'
+if command -v setfacl >/dev/null; then
+	test_expect_success 'a write bit given by a POSIX ACL (its mask) is seen: refused' '
+		mkdir acl && cp base.hive acl/h && setfacl -m u:65534:rwx acl &&
+		test_must_fail 3 gpotool hive set acl/h "$KEY" v REG_DWORD 2 2>err &&
+		test_one_line err "folder .$TRASH/acl. (owner 0, group 0, mode 0775)" &&
+		cmp base.hive acl/h
+	'
+else
+	test_skip 'a write bit given by a POSIX ACL (its mask) is seen: refused' 'no setfacl (Debian package acl; make deps installs it)'
+fi
 
 test_expect_success 'the file owner'"'"'s own folder (file and folder owned by 65534, 0755) is fine' '
 	mkdir own && cp base.hive own/h && chown 65534 own own/h &&
