@@ -78,7 +78,7 @@ static int load(struct rollback *r, struct gt_error *e)
 	if (!path_is_plain(json_str(r->file, "path")))
 		return gt_fail(e, GT_REFUSED, "journal entry %s names a file by a path that is not plain and absolute; not following it", r->id);
 	/* a folder on the way that is now a symbolic link would lead the write elsewhere */
-	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+	for (size_t i = 0; json_object_is_type(targets, json_type_array) && i < json_object_array_length(targets); i++) {
 		const char *p = json_str(json_object_array_get_idx(targets, i), "path");
 
 		if (p && (!path_is_plain(p) || safefile_check_no_links(p, e) < 0)) {
