@@ -8,7 +8,7 @@ SHELL   := /bin/bash
 
 # Debian packages: build (first line), tests and demo (second line).
 DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev \
-                libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang
+                libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang acl attr
 
 PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"

@@ -261,7 +261,7 @@ int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_a
 void cmd_print_usage(FILE *out)
 {
 	fprintf(out, "usage: gpotool [--state-dir DIR] [--json] [--operator NAME] [--ticket ID] [--as-of YYYY-MM-DD] [--strict]\n"
-		     "               [--audit-log FILE] [--syslog] COMMAND ...\n\ncommands:\n");
+		     "               [--audit-log FILE] [--syslog] [--allow-shared-dir] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; cmd_table[i]; i++)
 		fprintf(out, "  %-15s %-28s %s\n", cmd_table[i]->name, cmd_table[i]->args_usage, cmd_table[i]->summary);
 	fprintf(out, "\n'gpotool help COMMAND' (or 'gpotool COMMAND --help') shows one command; 'man gpotool' all of them\n"

@@ -28,6 +28,7 @@ struct gt_ctx {
 	int rollback_new_data;       /* the rollback writes data the user gave (--undo-on-clients=DATA) */
 	const char *audit_copy;      /* --audit-log FILE: every record appended there too */
 	int use_syslog;              /* --syslog: and sent to syslog */
+	int allow_shared_dir;        /* --allow-shared-dir: write in folders others can write (audited) */
 	struct json_object *result;  /* commands add their fields; main prints it */
 };
 

@@ -391,6 +391,10 @@ int gpo_write_report(struct gt_ctx *ctx, struct gpotx *tx, const struct gpp_sett
 			out_warn("the change is in place, but: %s", tx->warning);
 			json_object_object_add(ctx->result, "warning", json_object_new_string(tx->warning));
 		}
+		if (tx->notice) {
+			out_warn("%s", tx->notice);
+			json_object_object_add(ctx->result, "notice", json_object_new_string(tx->notice));
+		}
 		free(ctx->journal_id);
 		ctx->journal_id = xstrdup(tx->journal_id);
 		if (!ctx->defer_journal_line)
@@ -560,6 +564,8 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	json_object_object_add(r, "ticket", ctx->ticket ? json_object_new_string(ctx->ticket) : NULL);
 	json_object_object_add(r, "command", json_object_new_string(command));
 	json_object_object_add(r, "command_line", json_object_new_string(ctx->command_line));
+	if (ctx->allow_shared_dir) /* the StrictModes folder check was switched off for this command */
+		json_object_object_add(r, "allow_shared_dir", json_object_new_boolean(1));
 	/* absolute, as the journal names it: a path as typed means nothing without its cwd (the
 	 * typed form stays in command_line) */
 	target = ctx->target ? ctx->target : json_str(ctx->result, "target");

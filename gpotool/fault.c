@@ -63,7 +63,7 @@ static int planned(const struct plan *p, const char *key, const char *name)
 }
 
 /* The file gets bad, hivex keeps good: only the second reader can tell them apart. */
-static int damage_file_only(struct hive *h, hive_key k, const struct reg_value *good, const char *tmp,
+static int damage_file_only(struct hive *h, hive_key k, const struct reg_value *good, int fd, const char *tmp,
 			    void (*damage)(struct reg_value *), struct gt_error *e)
 {
 	struct reg_value bad;
@@ -72,7 +72,7 @@ static int damage_file_only(struct hive *h, hive_key k, const struct reg_value *
 	reg_value_init(&bad);
 	reg_value_copy(&bad, good);
 	damage(&bad);
-	ret = hive_put_value(h, k, &bad, e) < 0 || hive_commit_to(h, tmp, e) < 0 || hive_put_value(h, k, good, e) < 0 ? -1 : 0;
+	ret = hive_put_value(h, k, &bad, e) < 0 || hive_commit_fd(h, fd, tmp, e) < 0 || hive_put_value(h, k, good, e) < 0 ? -1 : 0;
 	reg_value_release(&bad);
 	return ret;
 }
@@ -86,7 +86,7 @@ static int nothing(const char *what, struct gt_error *e)
 }
 
 /* A value of c's key that the plan leaves alone, damaged in the file only. */
-static int flip_other(struct hive *h, const struct plan *p, const struct change *c, hive_key k, const char *tmp,
+static int flip_other(struct hive *h, const struct plan *p, const struct change *c, hive_key k, int fd, const char *tmp,
 		      struct gt_error *e)
 {
 	struct reg_value *vals;
@@ -97,20 +97,20 @@ static int flip_other(struct hive *h, const struct plan *p, const struct change 
 		return -1;
 	for (size_t i = 0; i < n && ret == 1; i++)
 		if (vals[i].len > 3 && !planned(p, c->key, vals[i].name))
-			ret = damage_file_only(h, k, &vals[i], tmp, flip_byte, e);
+			ret = damage_file_only(h, k, &vals[i], fd, tmp, flip_byte, e);
 	reg_values_free(vals, n);
 	return ret == 1 ? nothing("hive-written-flip-other", e) : ret;
 }
 
 /* hivex "forgot" the change: the edited hive and the file agree, the plan does not. */
-static int drop_change(struct hive *h, const struct change *c, hive_key k, const char *tmp, struct gt_error *e)
+static int drop_change(struct hive *h, const struct change *c, hive_key k, int fd, const char *tmp, struct gt_error *e)
 {
 	if ((c->had_old ? hive_put_value(h, k, &c->old, e) : hive_delete_value(h, k, c->name, e)) < 0)
 		return -1;
-	return hive_commit_to(h, tmp, e);
+	return hive_commit_fd(h, fd, tmp, e);
 }
 
-int fault_hive_written(struct hive *h, const struct plan *p, const char *tmp, struct gt_error *e)
+int fault_hive_written(struct hive *h, const struct plan *p, int fd, const char *tmp, struct gt_error *e)
 {
 	const char *want = getenv("GPOTOOL_FAULT");
 	const struct change *c;
@@ -124,16 +124,16 @@ int fault_hive_written(struct hive *h, const struct plan *p, const char *tmp, st
 	if (!c || find_key(h, c->key, &k, e) != 1)
 		return nothing(want, e);
 	if (asked("hive-written-flip-other"))
-		return flip_other(h, p, c, k, tmp, e);
+		return flip_other(h, p, c, k, fd, tmp, e);
 	if (asked("hive-written-drop-change"))
-		return drop_change(h, c, k, tmp, e);
+		return drop_change(h, c, k, fd, tmp, e);
 	r = hive_get_value(h, k, c->name, &cur, e);
 	if (r != 1)
 		return r < 0 ? -1 : nothing(want, e);
 	if (asked("hive-written-flip-data"))
-		r = damage_file_only(h, k, &cur, tmp, flip_byte, e);
+		r = damage_file_only(h, k, &cur, fd, tmp, flip_byte, e);
 	else if (asked("hive-written-retype"))
-		r = damage_file_only(h, k, &cur, tmp, retype, e);
+		r = damage_file_only(h, k, &cur, fd, tmp, retype, e);
 	else
 		r = nothing(want, e);
 	reg_value_release(&cur);

@@ -23,7 +23,7 @@ void fault_point(const char *name);
  * h is the edited hive, p its plan, tmp the temp file (written again here). 0 when nothing
  * was asked for or the file was damaged as asked; -1 (GT_FAILED) when there was nothing
  * to damage, so that a test of the refusal cannot pass without the damage. */
-int fault_hive_written(struct hive *h, const struct plan *p, const char *tmp, struct gt_error *e);
+int fault_hive_written(struct hive *h, const struct plan *p, int fd, const char *tmp, struct gt_error *e);
 
 /* After GPT.INI is rendered with the bumped version and before it is read back:
  *   gptini-rendered-version   one digit of the Version changed */

@@ -75,6 +75,7 @@ void gpotx_close(struct gpotx *tx)
 	free(tx->reg_path);
 	free(tx->journal_id);
 	free(tx->warning);
+	free(tx->notice);
 	memset(tx, 0, sizeof(*tx));
 	tx->version_file.fd = tx->reg_file.fd = -1;
 }
@@ -123,27 +124,74 @@ static int file_mode(const struct locked_file *lf, mode_t fallback)
 
 static int remove_registry(struct gpotx *tx, struct gt_error *e)
 {
-	struct gt_error sync = { 0 };
-
-	if (unlink(tx->reg_path) < 0)
-		return gt_fail(e, GT_FAILED, "unable to remove '%s': %s", tx->reg_path, strerror(errno));
-	/* removed for every reader now: a failed directory fsync only makes it less durable */
-	if (fsync_parent_dir(tx->reg_path, &sync) < 0)
-		tx->warning = xstrdup(sync.msg);
+	if (safefile_remove(&tx->reg_file, e) < 0)
+		return -1;
+	if (tx->reg_file.sync_warning)
+		tx->warning = xstrdup(tx->reg_file.sync_warning);
 	return 0;
 }
 
 /* After GPT.INI could not be replaced: Registry.xml back as it was (removed if it was new).
  * 1 when it is the original again, whatever a later step (a directory fsync) said. */
-static int put_back_registry(struct gpotx *tx, struct gt_error *e)
+static int put_back_registry(struct gpotx *tx, struct staged_file *reg, struct gt_error *e)
 {
 	char want[SHA256_HEX_LEN + 1], now[SHA256_HEX_LEN + 1];
 
 	if (!tx->reg_exists)
-		return unlink(tx->reg_path) == 0 || errno == ENOENT;
+		return staged_unlink_new(reg) == 0;
 	write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len, (mode_t)file_mode(&tx->reg_file, 0644), e);
 	sha256_hex(tx->reg_file.bytes, tx->reg_file.len, want);
 	return sha256_file_hex(tx->reg_path, now, e) == 0 && strcmp(want, now) == 0;
+}
+
+/* The staged files read back through their descriptors: Registry.xml must be exactly the
+ * bytes checked against the schema and the plan, GPT.INI must parse with the new version. */
+static int verify_staged(struct gpotx *tx, const struct staged_file *reg, const struct staged_file *gpt, struct gt_error *e)
+{
+	struct gptini check;
+	uint8_t *back;
+	size_t len;
+	int ok;
+
+	if (reg->tmp_name) {
+		if (staged_read(reg, &back, &len, e) < 0)
+			return -1;
+		ok = len == tx->new_reg.len && memcmp(back, tx->new_reg.buf, len) == 0;
+		free(back);
+		if (!ok)
+			return gt_fail(e, GT_FAILED, "verification failed: the written Registry.xml is not the checked one");
+	}
+	if (!gpt->tmp_name)
+		return 0;
+	if (staged_read(gpt, &back, &len, e) < 0)
+		return -1;
+	ok = gptini_parse(back, len, &check, e) == 0;
+	if (ok) {
+		ok = check.version == tx->new_version;
+		gptini_release(&check);
+	}
+	free(back);
+	if (!ok) {
+		gt_error_clear(e);
+		return gt_fail(e, GT_FAILED, "verification failed: the new GPT.INI does not hold Version=%u", tx->new_version);
+	}
+	return 0;
+}
+
+/* A Samba SYSVOL keeps each file's Windows ACL in security.NTACL; a Registry.xml gpotool
+ * creates has none (nor have folders it makes), so Windows sees Samba's default for it. */
+static void note_new_without_ntacl(struct gpotx *tx)
+{
+	struct sbuf sb;
+
+	if (tx->reg_exists || tx->remove_reg || tx->version_file.fd < 0 ||
+	    !safefile_has_xattr(tx->version_file.fd, "security.NTACL"))
+		return;
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "'%s' is new and has no security.NTACL (nor has any folder made for it), while the GPO's GPT.INI has "
+		  "one: Windows sees Samba's default ACL on it; on the DC run: samba-tool ntacl sysvolreset", tx->reg_path);
+	free(tx->notice);
+	tx->notice = sbuf_detach(&sb, NULL);
 }
 
 int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta_in, const struct plan *plan,
@@ -159,26 +207,20 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 
 	sbuf_init(&gpt_bytes);
 	if (!tx->gpo.backup) {
-		struct gptini check;
-
 		tx->new_version = gpt_version_bump(tx->gpt.version, tx->user);
 		gptini_render(&tx->gpt, tx->new_version, &gpt_bytes);
 		fault_gptini_rendered(&gpt_bytes);
-		/* read the new GPT.INI back: the version must be exactly the bumped one */
-		if (gptini_parse((const uint8_t *)gpt_bytes.buf, gpt_bytes.len, &check, e) < 0 ||
-		    check.version != tx->new_version) {
-			gptini_release(&check);
-			gt_fail(e, GT_FAILED, "verification failed: the new GPT.INI does not hold Version=%u", tx->new_version);
-			goto fail;
-		}
-		gptini_release(&check);
 	}
 	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, e) < 0)
 		goto fail;
+	/* write -> verify -> journal -> rename; each file keeps its owner, mode, ACL and xattrs */
 	if ((!tx->remove_reg &&
-	     staged_write(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0) ||
-	    (!tx->gpo.backup && staged_write(tx->gpo.gpt_path, gpt_bytes.buf, gpt_bytes.len,
-					     (mode_t)file_mode(&tx->version_file, 0644), &gpt, e) < 0))
+	     staged_write_like(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, tx->reg_exists ? &tx->reg_file : NULL,
+			       (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0) ||
+	    (!tx->gpo.backup && staged_write_like(tx->gpo.gpt_path, gpt_bytes.buf, gpt_bytes.len, &tx->version_file,
+						  (mode_t)file_mode(&tx->version_file, 0644), &gpt, e) < 0))
+		goto fail;
+	if (verify_staged(tx, &reg, &gpt, e) < 0)
 		goto fail;
 	memset(t, 0, sizeof(t));
 	t[0] = (struct journal_target){ .path = tx->reg_path, .existed = tx->reg_exists, .kind = "gpp-registry-xml",
@@ -202,6 +244,8 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		goto fail;
 	fault_point("gpo-before-renames");
 	if ((tx->remove_reg ? remove_registry(tx, e) : staged_commit(&reg, e)) < 0) {
+		if (reg.lost)
+			goto lost;
 		journal_abandon(j, e->msg);
 		goto fail;
 	}
@@ -210,7 +254,9 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		/* put Registry.xml back, so that the GPO is entirely as before */
 		struct gt_error undo = { 0 };
 
-		if (!put_back_registry(tx, &undo)) {
+		if (gpt.lost)
+			goto lost;
+		if (!put_back_registry(tx, &reg, &undo)) {
 			/* neither state can be made whole now: the entry stays pending with GPT.INI's
 			 * staged file, and the next write to this GPO finishes the change from them */
 			gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old); journal entry %s stays pending "
@@ -229,6 +275,7 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 	tx->journal_id = xstrdup(journal_id(j));
 	if (!tx->warning && (reg.sync_warning || gpt.sync_warning))
 		tx->warning = xstrdup(reg.sync_warning ? reg.sync_warning : gpt.sync_warning);
+	note_new_without_ntacl(tx);
 	if (journal_complete(j, e) < 0) {
 		/* the change is in place; the entry stays "pending" and says what it was */
 		free(tx->warning);
@@ -240,6 +287,15 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 	staged_discard(&gpt);
 	sbuf_release(&gpt_bytes);
 	return 0;
+lost:
+	/* a file gpotool did not write is in place: the entry stays pending, with the before copies */
+	gt_prefix(e, "GPO '%s' not changed as asked; journal entry %s (pending) keeps its files as they were before: ",
+		  tx->gpo.dir, journal_id(j));
+	journal_free(j);
+	staged_discard(&reg);
+	staged_discard(&gpt);
+	sbuf_release(&gpt_bytes);
+	return -1;
 fail:
 	journal_free(j);
 	staged_discard(&reg);

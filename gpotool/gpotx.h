@@ -31,6 +31,7 @@ struct gpotx {
 	uint32_t new_version;
 	char *journal_id;
 	char *warning;                  /* the change is in place, but something after it went wrong */
+	char *notice;                   /* the change is in place; something for the operator to do (NTACL) */
 };
 
 int gpotx_open(struct gpotx *tx, const char *dir, int user, int write, struct gt_error *e);

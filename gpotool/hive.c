@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hivex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -489,4 +490,15 @@ int hive_commit_to(struct hive *hv, const char *tmp_path, struct gt_error *e)
 	if (close(fd) < 0 && ret == 0)
 		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", tmp_path, strerror(errno));
 	return ret;
+}
+
+int hive_commit_fd(struct hive *hv, int fd, const char *name, struct gt_error *e)
+{
+	char self[32];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	errno = 0;
+	if (hivex_commit(hv->h, self, 0) < 0)
+		return gt_fail(e, GT_FAILED, "unable to write '%s': %s", name, strerror(errno ? errno : EIO));
+	return hivefile_stamp(fd, hv->touched, hv->ntouched, filetime_now(), e);
 }

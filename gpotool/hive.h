@@ -51,5 +51,8 @@ int hive_delete_key(struct hive *h, hive_key k, struct gt_error *e);
  * last-write time of every key edited through this handle. Leaves the file unsynced;
  * the caller fsyncs, verifies and renames. */
 int hive_commit_to(struct hive *h, const char *tmp_path, struct gt_error *e);
+/* The same into the open temp file fd (hivex writes through /proc/self/fd/N, so the file
+ * written is the one held, whatever happens to its name); name is for messages. */
+int hive_commit_fd(struct hive *h, int fd, const char *name, struct gt_error *e);
 
 #endif

@@ -86,7 +86,7 @@ static int check_unchanged(struct hivetx *tx, struct gt_error *e)
 {
 	struct stat now;
 
-	if (stat(tx->file.path, &now) < 0 || now.st_ino != tx->file.st.st_ino || now.st_size != tx->file.st.st_size ||
+	if (safefile_stat_name(&tx->file, &now) < 0 || now.st_ino != tx->file.st.st_ino || now.st_size != tx->file.st.st_size ||
 	    now.st_mtim.tv_sec != tx->file.st.st_mtim.tv_sec || now.st_mtim.tv_nsec != tx->file.st.st_mtim.tv_nsec)
 		return gt_fail(e, GT_REFUSED, "changed by another program while being read");
 	return 0;
@@ -165,10 +165,13 @@ void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refu
 
 static int open_checked(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e)
 {
+	char held[SAFEFILE_FD_NAME_MAX];
 	struct regf_reader *r;
 
 	if (safefile_open_head(path, write, HIVEFILE_HEAD_BYTES, &tx->file, e) < 0)
 		return -1;
+	/* a writer's libregf and hivex read the locked file itself, not whatever the name holds */
+	safefile_fd_name(tx->file.fd, held);
 	if (hivefile_read_header(tx->file.bytes, tx->file.len, &tx->hdr, e) < 0 ||
 	    hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, 1, e) < 0)
 		return -1;
@@ -183,11 +186,11 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 		return -1;
 	}
 	if (write) {
-		if (verify_open(path, &r, e) < 0)
+		if (verify_open_fd(tx->file.fd, &r, e) < 0)
 			return -1;
 		verify_close(r);
 	}
-	if (hive_open(path, write, tx->hdr.minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
+	if (hive_open(write ? held : path, write, tx->hdr.minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
 		return -1;
 	/* an edit must not build on a damaged tree, even far from the key it touches; and a
 	 * read must not report as sound (export, get) what info and every writer refuse */
@@ -730,12 +733,13 @@ static int check_plan(const struct plan *p, struct regf_reader *r, struct gt_err
 	return 0;
 }
 
-static int verify_written(struct hivetx *tx, const char *path, struct gt_error *e)
+/* Reads the temp file through its descriptor: what is checked is what will be renamed. */
+static int verify_written(struct hivetx *tx, struct gt_error *e)
 {
 	struct regf_reader *r;
 	int ret = 0;
 
-	if (verify_open(path, &r, e) < 0)
+	if (verify_open_fd(tx->file.tmp_fd, &r, e) < 0)
 		return gt_prefix(e, "verification failed: ");
 	for (size_t i = 0; i < tx->plan.n && ret == 0; i++) {
 		int seen = 0;
@@ -765,7 +769,7 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 
 	/* the journal's copy is taken from the locked file: it must still be what hivex read */
 	if (check_unchanged(tx, e) < 0 || sha256_fd_hex(tx->file.fd, before, e) < 0 ||
-	    sha256_file_hex(tx->file.tmp_path, after, e) < 0)
+	    sha256_fd_hex(tx->file.tmp_fd, after, e) < 0)
 		return -1;
 	t.after_sha256 = after;
 	t.staged = tx->file.tmp_path;
@@ -775,7 +779,12 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 		return -1;
 	fault_point("hive-before-rename");
 	if (safefile_tmp_commit(&tx->file, e) < 0) {
-		journal_abandon(j, e->msg);
+		/* lost: the target holds another process's file; the entry stays pending, with the
+		 * before copy, so that the next run sees a target that is neither state */
+		if (tx->file.lost)
+			gt_prefix(e, "journal entry %s (pending) keeps '%s' as it was before: ", journal_id(j), tx->file.path);
+		else
+			journal_abandon(j, e->msg);
 		journal_free(j);
 		return -1;
 	}
@@ -804,14 +813,15 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 {
 	if (tx->plan.n == 0)
 		return 0;
+	/* write -> verify -> journal -> rename, each through the temp file's descriptor */
 	if (safefile_tmp_create(&tx->file, e) < 0 ||
-	    hive_commit_to(tx->hive, tx->file.tmp_path, e) < 0 ||
+	    hive_commit_fd(tx->hive, tx->file.tmp_fd, tx->file.tmp_path, e) < 0 ||
 	    safefile_tmp_finish(&tx->file, e) < 0 ||
-	    fault_hive_written(tx->hive, &tx->plan, tx->file.tmp_path, e) < 0 ||
-	    verify_written(tx, tx->file.tmp_path, e) < 0 ||
+	    fault_hive_written(tx->hive, &tx->plan, tx->file.tmp_fd, tx->file.tmp_path, e) < 0 ||
+	    verify_written(tx, e) < 0 ||
 	    commit_staged(tx, state_dir, meta, e) < 0) {
 		safefile_tmp_discard(&tx->file);
-		return gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
+		return tx->file.lost ? -1 : gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
 	}
 	return 0;
 }
@@ -827,7 +837,7 @@ int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, con
 	if (hivefile_read_header(bytes, len, &hdr, e) < 0 || hivefile_check_safe(bytes, len, len, 0, e) < 0)
 		return gt_prefix(e, "'%s' left unchanged: the saved copy is not a sound hive: ", tx->file.path);
 	if (safefile_tmp_create(&tx->file, e) < 0 || safefile_tmp_write(&tx->file, bytes, len, e) < 0 ||
-	    safefile_tmp_finish(&tx->file, e) < 0 || verify_open(tx->file.tmp_path, &r, e) < 0)
+	    safefile_tmp_finish(&tx->file, e) < 0 || verify_open_fd(tx->file.tmp_fd, &r, e) < 0)
 		goto fail;
 	ret = check_plan(&tx->plan, r, e);
 	verify_close(r);
@@ -836,5 +846,5 @@ int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, con
 	return 0;
 fail:
 	safefile_tmp_discard(&tx->file);
-	return gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
+	return tx->file.lost ? -1 : gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
 }

@@ -1160,6 +1160,7 @@ static void sweep_temps(const char *state_dir, const char *const *paths, size_t 
 			free(tmps[i]);
 		}
 		free(tmps);
+		safefile_sweep_private_dirs(abs, report);
 		free(abs);
 	}
 	/* an intent is done with once every file it named has been swept here */

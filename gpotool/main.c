@@ -15,6 +15,7 @@
 #include "error.h"
 #include "fault.h"
 #include "journal.h"
+#include "safefile.h"
 #include "sbuf.h"
 #include "textesc.h"
 
@@ -64,6 +65,11 @@ static int parse_globals(struct gt_ctx *ctx, int argc, char **argv, int *first, 
 		}
 		if (strcmp(arg, "--syslog") == 0) {
 			ctx->use_syslog = 1;
+			continue;
+		}
+		if (strcmp(arg, "--allow-shared-dir") == 0) {
+			ctx->allow_shared_dir = 1;
+			safefile_allow_shared_dirs(1);
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "--version") == 0)

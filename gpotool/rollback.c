@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "keypath.h"
 #include "plan.h"
+#include "safefile.h"
 #include "template.h"
 
 /* One rollback: the entry, the file it names first, and that file's recorded changes. */
@@ -76,6 +77,16 @@ static int load(struct rollback *r, struct gt_error *e)
 		return gt_fail(e, GT_REFUSED, "journal entry %s does not name its target by an absolute path; not following it", r->id);
 	if (!path_is_plain(json_str(r->file, "path")))
 		return gt_fail(e, GT_REFUSED, "journal entry %s names a file by a path that is not plain and absolute; not following it", r->id);
+	/* a folder on the way that is now a symbolic link would lead the write elsewhere */
+	for (size_t i = 0; json_object_is_type(targets, json_type_array) && i < json_object_array_length(targets); i++) {
+		const char *p = json_str(json_object_array_get_idx(targets, i), "path");
+
+		if (p && !path_is_plain(p))
+			return gt_fail(e, GT_REFUSED, "journal entry %s names a file by a path that is not plain and absolute; "
+				       "not following it", r->id);
+		if (p && safefile_check_no_links(p, e) < 0)
+			return gt_prefix(e, "journal entry %s: not following it: ", r->id);
+	}
 	if (plan_from_json(json_object_object_get(r->file, "changes"), &r->plan, e) < 0)
 		return gt_prefix(e, "journal entry %s is damaged: ", r->id);
 	return 0;

@@ -2,6 +2,7 @@
 #include "verify.h"
 
 #include <libregf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,14 @@ int verify_open(const char *path, struct regf_reader **out, struct gt_error *e)
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->file = file;
 	return 0;
+}
+
+int verify_open_fd(int fd, struct regf_reader **out, struct gt_error *e)
+{
+	char self[32];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return verify_open(self, out, e);
 }
 
 void verify_close(struct regf_reader *r)

@@ -12,6 +12,8 @@ struct regf_reader;
 
 /* Opens path with libregf; -1 with GT_REFUSED when libregf cannot. *out freed by verify_close. */
 int verify_open(const char *path, struct regf_reader **out, struct gt_error *e);
+/* The same for an open file (read through /proc/self/fd/N: the file held, not a name). */
+int verify_open_fd(int fd, struct regf_reader **out, struct gt_error *e);
 void verify_close(struct regf_reader *r);
 
 /* Reads every value of the key at parts[0..n) below the root (exact stored names), reading
