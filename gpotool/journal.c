@@ -845,8 +845,7 @@ static int apply_puts(const struct journal_entry *j, struct json_object *targets
 			ret = staged_commit(&puts[i].sf, e);
 			*wrote = 1;
 		} else if (puts[i].remove && access(target_str(t, "path"), F_OK) == 0) {
-			if (unlink(target_str(t, "path")) < 0)
-				ret = gt_fail(e, GT_FAILED, "unable to remove '%s': %s", esc(target_str(t, "path")), strerror(errno));
+			ret = safefile_unlink(target_str(t, "path"), e);
 			*wrote = 1;
 		}
 	}

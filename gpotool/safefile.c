@@ -1069,24 +1069,40 @@ int safefile_list_temps(const char *path, char ***out, size_t *n)
 	return 0;
 }
 
+/* Unlinks the regular file at path relative to its folder, reached without following links:
+ * 0 removed or already gone. temp_only: only a gpotool temp name is removed. */
+static int unlink_in_folder(const char *path, int temp_only, struct gt_error *e)
+{
+	struct stat st;
+	char *name;
+	int dfd, ret = 0;
+
+	if (open_folder(path, &dfd, &name, e) < 0) {
+		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+			gt_error_clear(e); /* its folder is gone, and the file with it */
+			return 0;
+		}
+		return -1;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to stat '%s': %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || (temp_only && strstr(name, ".gpotool-") == NULL))
+		ret = gt_fail(e, GT_REFUSED, "'%s' is not a %s; not removed", path, temp_only ? "gpotool temp file" : "regular file");
+	else if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		ret = gt_fail(e, GT_FAILED, "unable to remove '%s': %s", path, strerror(errno));
+	else if (!temp_only && fsync(dfd) < 0)
+		ret = gt_fail(e, GT_FAILED, "unable to fsync the folder of '%s': %s", path, strerror(errno));
+	close(dfd);
+	free(name);
+	return ret;
+}
+
 int safefile_remove_temp(const char *tmp, struct gt_error *e)
 {
-	char *dup = xstrdup(tmp), *dup2 = xstrdup(tmp);
-	const char *base = basename(dup2);
-	int dfd = open(dirname(dup), O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-	struct stat st;
+	return unlink_in_folder(tmp, 1, e);
+}
 
-	if (dfd < 0)
-		ret = errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to open the directory of '%s': %s", tmp, strerror(errno));
-	else if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		ret = errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to stat '%s': %s", tmp, strerror(errno));
-	else if (!S_ISREG(st.st_mode) || strstr(base, ".gpotool-") == NULL)
-		ret = gt_fail(e, GT_REFUSED, "'%s' is not a gpotool temp file; not removed", tmp);
-	else if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
-		ret = gt_fail(e, GT_FAILED, "unable to remove '%s': %s", tmp, strerror(errno));
-	if (dfd >= 0)
-		close(dfd);
-	free(dup);
-	free(dup2);
-	return ret;
+int safefile_unlink(const char *path, struct gt_error *e)
+{
+	return unlink_in_folder(path, 0, e);
 }
