@@ -73,12 +73,18 @@ static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *
 	out_text(ctx, "%s: %s (%zu item%s)\n", side, tx->reg_path, n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		struct gpp_item it;
-		struct json_object *o = json_object_new_object();
+		struct json_object *o;
 
 		gpp_item_get(tx->doc, i, &it);
 		out_text(ctx, "  [%s] %s\\%s\\%s = %s %s%s%s%s%s\n", it.action, it.hive, it.key, *it.name ? it.name : "(default)",
 			 *it.type ? it.type : "(key only)", it.value, it.disabled ? "  (disabled)" : "",
 			 it.has_filters ? "  (item-level targeting)" : "", *it.collection ? "  in " : "", it.collection);
+		/* the objects only for --json: 200,000 items would otherwise cost more than the file */
+		if (!ctx->json) {
+			gpp_item_release(&it);
+			continue;
+		}
+		o = json_object_new_object();
 		json_object_object_add(o, "action", json_object_new_string(it.action));
 		json_object_object_add(o, "hive", json_object_new_string(it.hive));
 		json_object_object_add(o, "key", json_object_new_string(it.key));

@@ -23,7 +23,8 @@ static int load_registry(struct gpotx *tx, int write, struct gt_error *e)
 	if (tx->reg_exists) {
 		if (safefile_open(tx->reg_path, write, &tx->reg_file, e) < 0)
 			return -1;
-		return gpp_load(tx->reg_file.bytes, tx->reg_file.len, tx->reg_path, tx->schema, &tx->doc, e);
+		/* a view: the locked file's bytes live until gpotx_close, which frees the doc first */
+		return gpp_load_view(tx->reg_file.bytes, tx->reg_file.len, tx->reg_path, tx->schema, &tx->doc, e);
 	}
 	/* no Registry.xml yet: edits start from the empty file GPMC would write */
 	sbuf_init(&empty);
