@@ -76,6 +76,9 @@ void gpotx_close(struct gpotx *tx)
 	free(tx->reg_path);
 	free(tx->journal_id);
 	free(tx->warning);
+	for (size_t i = 0; i < tx->ncreated_dirs; i++)
+		free(tx->created_dirs[i]);
+	free(tx->created_dirs);
 	memset(tx, 0, sizeof(*tx));
 	tx->version_file.fd = tx->reg_file.fd = -1;
 }
@@ -173,7 +176,7 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		}
 		gptini_release(&check);
 	}
-	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, e) < 0)
+	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, &tx->created_dirs, &tx->ncreated_dirs, e) < 0)
 		goto fail;
 	if ((!tx->remove_reg &&
 	     staged_write(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0) ||
@@ -183,7 +186,8 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 	memset(t, 0, sizeof(t));
 	t[0] = (struct journal_target){ .path = tx->reg_path, .existed = tx->reg_exists, .kind = "gpp-registry-xml",
 		.detail = tx->user ? "User" : "Machine", .key_prefix = "", .before = tx->reg_file.bytes,
-		.before_len = tx->reg_file.len, .plan = plan };
+		.before_len = tx->reg_file.len, .plan = plan, .created_dirs = tx->created_dirs,
+		.ncreated_dirs = tx->ncreated_dirs };
 	t[1] = (struct journal_target){ .path = tx->gpo.gpt_path, .existed = 1, .kind = "gpt-ini", .detail = tx->gpo.guid,
 		.key_prefix = "", .before = tx->version_file.bytes, .before_len = tx->version_file.len };
 	if (tx->remove_reg)
@@ -244,6 +248,10 @@ fail:
 	journal_free(j);
 	staged_discard(&reg);
 	staged_discard(&gpt);
+	sbuf_release(&gpt_bytes);
+	/* "left unchanged" includes the folders made for a Registry.xml that is not there */
+	sbuf_init(&gpt_bytes);
+	gpo_remove_created_dirs(&tx->gpo, tx->user, tx->created_dirs, tx->ncreated_dirs, &gpt_bytes);
 	sbuf_release(&gpt_bytes);
 	return gt_prefix(e, "GPO '%s' left unchanged: ", tx->gpo.dir);
 }
