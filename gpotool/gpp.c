@@ -798,7 +798,7 @@ static int load(const uint8_t *buf, size_t len, const char *name, const char *sc
 		return gt_prefix(e, "'%s': ", name);
 	d = xcalloc(1, sizeof(*d));
 	d->name = name;
-	d->owned = copy ? xmemdup(buf, len ? len : 1) : NULL;
+	d->owned = copy ? (len ? xmemdup(buf, len) : xcalloc(1, 1)) : NULL;
 	d->bytes = copy ? d->owned : buf;
 	d->len = len;
 	d->body = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
