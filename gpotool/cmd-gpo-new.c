@@ -13,6 +13,24 @@
 #include "gptini.h"
 #include "sbuf.h"
 
+/* DIR is where the GPO folder goes (a domain's SYSVOL Policies folder), not the GPO folder:
+ * a missing one is most likely a typo, so it is named and not created. */
+static int check_policies_dir(const char *dir, struct gt_error *e)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			return gt_fail(e, GT_USAGE, "'%s' does not exist: DIR is the Policies folder the GPO folder DIR/{GUID} "
+				       "is made in (e.g. .../SYSVOL/<domain>/Policies); create it first", dir);
+		return gt_fail(e, GT_FAILED, "unable to read '%s': %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return gt_fail(e, GT_USAGE, "'%s' is not a folder: DIR is the Policies folder the GPO folder DIR/{GUID} "
+			       "is made in (e.g. .../SYSVOL/<domain>/Policies)", dir);
+	return 0;
+}
+
 static int exec_gpo_new(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const char *name = cmd_opt(&cmd_gpo_new_entry, a, "name"), *given = cmd_opt(&cmd_gpo_new_entry, a, "guid");
@@ -34,6 +52,10 @@ static int exec_gpo_new(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	sbuf_init(&ini);
 	sbuf_addf(&dir, "%s/%s", a->argv[0], guid);
 	ctx_set_target(ctx, dir.buf);
+	if (check_policies_dir(a->argv[0], e) < 0) {
+		ret = -1;
+		goto out;
+	}
 	if (mkdir(dir.buf, 0755) < 0) {
 		ret = gt_fail(e, errno == EEXIST ? GT_REFUSED : GT_FAILED, "unable to create '%s': %s", dir.buf, strerror(errno));
 		goto out;

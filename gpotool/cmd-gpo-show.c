@@ -9,6 +9,7 @@
 #include "cmdutil.h"
 #include "sbuf.h"
 #include "gpotx.h"
+#include "safefile.h"
 
 struct item_key {
 	char *key;   /* hive\key\name, for comparing case-insensitively */
@@ -73,12 +74,18 @@ static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *
 	out_text(ctx, "%s: %s (%zu item%s)\n", side, tx->reg_path, n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		struct gpp_item it;
-		struct json_object *o = json_object_new_object();
+		struct json_object *o;
 
 		gpp_item_get(tx->doc, i, &it);
 		out_text(ctx, "  [%s] %s\\%s\\%s = %s %s%s%s%s%s\n", it.action, it.hive, it.key, *it.name ? it.name : "(default)",
 			 *it.type ? it.type : "(key only)", it.value, it.disabled ? "  (disabled)" : "",
 			 it.has_filters ? "  (item-level targeting)" : "", *it.collection ? "  in " : "", it.collection);
+		/* the objects only for --json: 200,000 items would otherwise cost more than the file */
+		if (!ctx->json) {
+			gpp_item_release(&it);
+			continue;
+		}
+		o = json_object_new_object();
 		json_object_object_add(o, "action", json_object_new_string(it.action));
 		json_object_object_add(o, "hive", json_object_new_string(it.hive));
 		json_object_object_add(o, "key", json_object_new_string(it.key));
@@ -98,6 +105,49 @@ static void show_side(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *
 			 tx->user ? "user" : "machine", side);
 		json_object_array_add(problems, json_object_new_string(msg));
 	}
+}
+
+/* A GPMC backup's versions: its own gpt.ini when it has one, and what Backup.xml records
+ * (each side's SYSVOL version, which GPT.INI holds, and its AD version). */
+static void show_backup_versions(struct gt_ctx *ctx, struct gpotx *tx, struct json_object *problems)
+{
+	static const char *const sides[] = { "machine", "user" };
+	struct gt_error ignored = { 0 };
+	uint32_t v[2], sysvol[2], ad[2];
+	char *ini = NULL, msg[256];
+	uint8_t *buf;
+	size_t len;
+
+	if (dir_find_ci(tx->gpo.root, "GPT.INI", &ini, &ignored) == 1 &&
+	    read_whole_file(ini, GPTINI_MAX_BYTES, &buf, &len, &ignored) == 0) {
+		struct gptini g;
+
+		if (gptini_parse(buf, len, &g, &ignored) == 0) {
+			out_text(ctx, "GPT.INI (in the backup): Version %u (user %u, machine %u)\n", g.version, g.version >> 16,
+				 g.version & 0xFFFF);
+			json_object_object_add(ctx->result, "gpt_ini_version", json_object_new_int64(g.version));
+			gptini_release(&g);
+		}
+		free(buf);
+	}
+	free(ini);
+	if (!gpo_backup_versions(tx->version_file.bytes, tx->version_file.len, &v[0], &v[1])) {
+		out_text(ctx, "Backup.xml: no MachineVersionNumber/UserVersionNumber\n");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		sysvol[i] = v[i] & 0xFFFF;
+		ad[i] = v[i] >> 16;
+		if (sysvol[i] != ad[i]) {
+			snprintf(msg, sizeof(msg), "Backup.xml: the %s side's AD version (%u) and SYSVOL version (%u) differ: the "
+				 "GPO was not in step when it was backed up", sides[i], ad[i], sysvol[i]);
+			json_object_array_add(problems, json_object_new_string(msg));
+		}
+	}
+	out_text(ctx, "Backup.xml: Version %u (user %u, machine %u; in AD user %u, machine %u)\n",
+		 sysvol[1] << 16 | sysvol[0], sysvol[1], sysvol[0], ad[1], ad[0]);
+	json_object_object_add(ctx->result, "version", json_object_new_int64((int64_t)(sysvol[1] << 16 | sysvol[0])));
+	json_object_object_add(ctx->result, "ad_version", json_object_new_int64((int64_t)(ad[1] << 16 | ad[0])));
 }
 
 static int exec_gpo_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
@@ -121,6 +171,8 @@ static int exec_gpo_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 				out_text(ctx, "GPT.INI: Version %u (user %u, machine %u)\n", tx.gpt.version, tx.gpt.version >> 16,
 					 tx.gpt.version & 0xFFFF);
 				json_object_object_add(ctx->result, "version", json_object_new_int64(tx.gpt.version));
+			} else {
+				show_backup_versions(ctx, &tx, problems);
 			}
 		}
 		show_side(ctx, &tx, side, problems);

@@ -121,6 +121,39 @@ static int backup_guid(const char *backup_xml, char guid[39], struct gt_error *e
 	return 0;
 }
 
+/* The number in <tag>N</tag> or <tag><![CDATA[N]]></tag>, GPMC writing the latter. */
+static int backup_number(const char *text, size_t len, const char *tag, uint32_t *out)
+{
+	struct sbuf open;
+	const char *p, *end = text + len;
+	unsigned long long v = 0;
+	size_t digits = 0;
+
+	sbuf_init(&open);
+	sbuf_addf(&open, "<%s>", tag);
+	p = memmem(text, len, open.buf, open.len);
+	if (p)
+		p += open.len;
+	sbuf_release(&open);
+	if (!p)
+		return 0;
+	if ((size_t)(end - p) >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+		p += 9;
+	for (; p < end && *p >= '0' && *p <= '9' && digits < 11; p++, digits++)
+		v = v * 10 + (unsigned)(*p - '0');
+	if (digits == 0 || digits > 10 || v > UINT32_MAX || p >= end || (*p != ']' && *p != '<'))
+		return 0;
+	*out = (uint32_t)v;
+	return 1;
+}
+
+int gpo_backup_versions(const uint8_t *backup_xml, size_t len, uint32_t *machine, uint32_t *user)
+{
+	const char *t = (const char *)backup_xml;
+
+	return backup_number(t, len, "MachineVersionNumber", machine) && backup_number(t, len, "UserVersionNumber", user);
+}
+
 int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 {
 	struct sbuf p;
@@ -220,11 +253,15 @@ fail:
 	return -1;
 }
 
-int gpo_make_registry_dir(const struct gpo *g, int user, struct gt_error *e)
+int gpo_make_registry_dir(const struct gpo *g, int user, char ***created, size_t *ncreated, struct gt_error *e)
 {
 	char *path, *dir;
 	int exists, ret = 0;
 
+	if (created) {
+		*created = NULL;
+		*ncreated = 0;
+	}
 	if (gpo_registry_path(g, user, &path, &exists, e) < 0)
 		return -1;
 	dir = xstrdup(path);
@@ -233,8 +270,12 @@ int gpo_make_registry_dir(const struct gpo *g, int user, struct gt_error *e)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0755) == 0 && created) {
+			*created = xrealloc(*created, (*ncreated + 1) * sizeof(**created));
+			(*created)[(*ncreated)++] = absolute_path(dir);
+		} else if (errno != EEXIST) {
 			ret = gt_fail(e, GT_FAILED, "unable to create '%s': %s", dir, strerror(errno));
+		}
 		*s = '/';
 		if (ret < 0)
 			break;
@@ -242,6 +283,41 @@ int gpo_make_registry_dir(const struct gpo *g, int user, struct gt_error *e)
 	free(dir);
 	free(path);
 	return ret;
+}
+
+static int listed(char *const *list, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+size_t gpo_remove_created_dirs(const struct gpo *g, int user, char *const *created, size_t ncreated, struct sbuf *out)
+{
+	struct gt_error ignored = { 0 };
+	size_t root_len = strlen(g->root), removed = 0;
+	char *path, *slash;
+	int exists;
+
+	/* the folders as the GPO resolves them now (gpo_registry_path refuses a link anywhere) */
+	if (gpo_registry_path(g, user, &path, &exists, &ignored) < 0)
+		return 0;
+	while ((slash = strrchr(path, '/')) && (size_t)(slash - path) > root_len) {
+		char *abs;
+		int gone;
+
+		*slash = '\0';
+		abs = absolute_path(path);
+		/* only what the entry made, and only while empty: rmdir refuses anything else */
+		gone = listed(created, ncreated, abs) && rmdir(path) == 0;
+		free(abs);
+		if (!gone)
+			break;
+		sbuf_addf(out, "%s%s", removed++ ? ", " : "", path + root_len + 1);
+	}
+	free(path);
+	return removed;
 }
 
 const char *gpotool_datadir(void)

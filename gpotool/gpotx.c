@@ -23,7 +23,8 @@ static int load_registry(struct gpotx *tx, int write, struct gt_error *e)
 	if (tx->reg_exists) {
 		if (safefile_open(tx->reg_path, write, &tx->reg_file, e) < 0)
 			return -1;
-		return gpp_load(tx->reg_file.bytes, tx->reg_file.len, tx->reg_path, tx->schema, &tx->doc, e);
+		/* a view: the locked file's bytes live until gpotx_close, which frees the doc first */
+		return gpp_load_view(tx->reg_file.bytes, tx->reg_file.len, tx->reg_path, tx->schema, &tx->doc, e);
 	}
 	/* no Registry.xml yet: edits start from the empty file GPMC would write */
 	sbuf_init(&empty);
@@ -76,6 +77,9 @@ void gpotx_close(struct gpotx *tx)
 	free(tx->journal_id);
 	free(tx->warning);
 	free(tx->notice);
+	for (size_t i = 0; i < tx->ncreated_dirs; i++)
+		free(tx->created_dirs[i]);
+	free(tx->created_dirs);
 	memset(tx, 0, sizeof(*tx));
 	tx->version_file.fd = tx->reg_file.fd = -1;
 }
@@ -211,7 +215,7 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		gptini_render(&tx->gpt, tx->new_version, &gpt_bytes);
 		fault_gptini_rendered(&gpt_bytes);
 	}
-	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, e) < 0)
+	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, &tx->created_dirs, &tx->ncreated_dirs, e) < 0)
 		goto fail;
 	/* write -> verify -> journal -> rename; each file keeps its owner, mode, ACL and xattrs */
 	if ((!tx->remove_reg &&
@@ -225,7 +229,8 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 	memset(t, 0, sizeof(t));
 	t[0] = (struct journal_target){ .path = tx->reg_path, .existed = tx->reg_exists, .kind = "gpp-registry-xml",
 		.detail = tx->user ? "User" : "Machine", .key_prefix = "", .before = tx->reg_file.bytes,
-		.before_len = tx->reg_file.len, .plan = plan };
+		.before_len = tx->reg_file.len, .plan = plan, .created_dirs = tx->created_dirs,
+		.ncreated_dirs = tx->ncreated_dirs };
 	t[1] = (struct journal_target){ .path = tx->gpo.gpt_path, .existed = 1, .kind = "gpt-ini", .detail = tx->gpo.guid,
 		.key_prefix = "", .before = tx->version_file.bytes, .before_len = tx->version_file.len };
 	if (tx->remove_reg)
@@ -300,6 +305,10 @@ fail:
 	journal_free(j);
 	staged_discard(&reg);
 	staged_discard(&gpt);
+	sbuf_release(&gpt_bytes);
+	/* "left unchanged" includes the folders made for a Registry.xml that is not there */
+	sbuf_init(&gpt_bytes);
+	gpo_remove_created_dirs(&tx->gpo, tx->user, tx->created_dirs, tx->ncreated_dirs, &gpt_bytes);
 	sbuf_release(&gpt_bytes);
 	return gt_prefix(e, "GPO '%s' left unchanged: ", tx->gpo.dir);
 }

@@ -32,6 +32,8 @@ struct gpotx {
 	char *journal_id;
 	char *warning;                  /* the change is in place, but something after it went wrong */
 	char *notice;                   /* the change is in place; something for the operator to do (NTACL) */
+	char **created_dirs;            /* folders the commit made for a new Registry.xml (journaled) */
+	size_t ncreated_dirs;
 };
 
 int gpotx_open(struct gpotx *tx, const char *dir, int user, int write, struct gt_error *e);

@@ -13,7 +13,7 @@
 #include "regvalue.h"
 #include "sbuf.h"
 
-#define GPP_MAX_BYTES (64u * 1024 * 1024)
+#define GPP_MAX_BYTES (128u * 1024 * 1024) /* 200,000 GPMC-written items are 74 MB */
 
 /* Class IDs, exactly as GPMC writes them ([MS-GPPREF] 2.2.1.1; corpus gpp/). */
 #define GPP_CLSID_SETTINGS "{A3CCFC41-DFDB-43a5-8D26-0FE8B954DA51}"
@@ -43,10 +43,19 @@ struct gpp_setting {
 	const char *filter_group, *filter_sid, *filter_computer, *filter_ou;
 };
 
-/* Parses and validates (schema_path: the RELAX NG schema). *out freed with gpp_free. */
+/* Parses and validates (schema_path: the RELAX NG schema), in time and memory linear in
+ * the file. *out freed with gpp_free. */
 int gpp_load(const uint8_t *buf, size_t len, const char *name, const char *schema_path,
 	     struct gpp_doc **out, struct gt_error *e);
+/* The same without a copy of buf: *out reads buf, which must outlive it (a large
+ * Registry.xml is then held once, not twice). */
+int gpp_load_view(const uint8_t *buf, size_t len, const char *name, const char *schema_path,
+		  struct gpp_doc **out, struct gt_error *e);
 void gpp_free(struct gpp_doc *doc);
+/* RELAX NG runs so far, and the most items one run saw: each run checks one item or one
+ * shell on its own, never the whole file (items of a shape already found valid are not run
+ * again). For tests. */
+extern unsigned long gpp_schema_runs, gpp_schema_widest;
 /* An empty Registry.xml as GPMC writes one: BOM-less UTF-8, CRLF. */
 void gpp_empty_file(struct sbuf *out);
 

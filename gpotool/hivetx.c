@@ -127,7 +127,8 @@ static size_t find_logs(const char *path, struct sbuf *out)
 	}
 	if (dp)
 		closedir(dp);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		struct sbuf full;
 		struct stat st;

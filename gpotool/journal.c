@@ -204,6 +204,13 @@ static struct json_object *target_json(const struct journal_target *t, const cha
 	json_object_object_add(o, "before_copy", jstr(before_name));
 	if (t->plan)
 		json_object_object_add(o, "changes", plan_to_json(t->plan, t->key_prefix));
+	if (t->ncreated_dirs) {
+		struct json_object *dirs = json_object_new_array();
+
+		for (size_t i = 0; i < t->ncreated_dirs; i++)
+			json_object_array_add(dirs, jstr(t->created_dirs[i]));
+		json_object_object_add(o, "created_dirs", dirs);
+	}
 	return o;
 }
 

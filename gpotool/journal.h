@@ -41,6 +41,8 @@ struct journal_target {
 	const struct plan *plan;
 	const char *after_sha256;  /* of the content about to be put in place */
 	const char *staged;        /* the temp file holding that content, beside the target */
+	char *const *created_dirs; /* folders made for a target that did not exist (absolute), */
+	size_t ncreated_dirs;      /* which a rollback removes again when empty */
 };
 
 struct journal_entry;

@@ -616,6 +616,25 @@ static int gpo_drift(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, c
 		       now_sha[0] ? now_sha : "(absent)", json_str(r->file, "sha256_after"));
 }
 
+/* The folders the entry made for the Registry.xml it created (journaled as created_dirs),
+ * removed with it when they are empty again; others' and non-empty ones stay. */
+static void remove_created_dirs(struct rollback *r, struct gpotx *tx)
+{
+	struct json_object *dirs = json_object_object_get(r->file, "created_dirs");
+	size_t n = dirs && json_object_is_type(dirs, json_type_array) ? json_object_array_length(dirs) : 0;
+	char **list = xcalloc(n ? n : 1, sizeof(*list));
+	struct sbuf removed;
+
+	for (size_t i = 0; i < n; i++)
+		list[i] = (char *)(json_object_get_string(json_object_array_get_idx(dirs, i)) ?
+				   json_object_get_string(json_object_array_get_idx(dirs, i)) : "");
+	sbuf_init(&removed);
+	if (n && gpo_remove_created_dirs(&tx->gpo, tx->user, list, n, &removed))
+		out_text(r->ctx, "removed the empty folders journal entry %s created: %s\n", r->id, removed.buf);
+	sbuf_release(&removed);
+	free(list);
+}
+
 static int gpo_commit(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, struct gt_error *e)
 {
 	if (r->o->dry_run) {
@@ -626,7 +645,11 @@ static int gpo_commit(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, 
 	}
 	if (tx->remove_reg)
 		out_text(r->ctx, "Registry.xml did not exist before journal entry %s: removing it\n", r->id);
-	return gpo_write_report(r->ctx, tx, &u->s, e);
+	if (gpo_write_report(r->ctx, tx, &u->s, e) < 0)
+		return -1;
+	if (tx->remove_reg)
+		remove_created_dirs(r, tx);
+	return GT_OK;
 }
 
 /* The file holds what it held before the entry (absent if it did not exist). */
