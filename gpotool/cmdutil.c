@@ -109,6 +109,7 @@ void out_text(const struct gt_ctx *ctx, const char *fmt, ...)
 
 /* A warning or note may quote a file name or an operator: its control characters are escaped
  * (the line ends gpotool writes itself stay). */
+__attribute__((format(printf, 2, 0)))
 static void out_diagnostic(const char *label, const char *fmt, va_list ap)
 {
 	struct sbuf sb;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -253,10 +254,13 @@ fail:
 	return -1;
 }
 
+/* Each missing folder below the GPO root is made relative to its parent's descriptor, and
+ * every one is entered with O_NOFOLLOW: a link planted in the GPO (Machine/Preferences ->
+ * /etc) makes the write fail instead of root creating folders wherever it points. */
 int gpo_make_registry_dir(const struct gpo *g, int user, char ***created, size_t *ncreated, struct gt_error *e)
 {
 	char *path, *dir;
-	int exists, ret = 0;
+	int exists, ret = 0, fd;
 
 	if (created) {
 		*created = NULL;
@@ -265,21 +269,34 @@ int gpo_make_registry_dir(const struct gpo *g, int user, char ***created, size_t
 	if (gpo_registry_path(g, user, &path, &exists, e) < 0)
 		return -1;
 	dir = xstrdup(path);
-	/* create each missing folder from the GPO root down */
-	for (char *s = dir + strlen(g->root) + 1; *s; s++) {
+	fd = open(g->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		ret = gt_fail(e, GT_FAILED, "unable to open '%s': %s", g->root, strerror(errno));
+	for (char *c = dir + strlen(g->root) + 1, *s = c; ret == 0 && *s; s++) {
+		int next;
+
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(dir, 0755) == 0 && created) {
+		if (mkdirat(fd, c, 0755) == 0 && created) {
 			*created = xrealloc(*created, (*ncreated + 1) * sizeof(**created));
 			(*created)[(*ncreated)++] = absolute_path(dir);
 		} else if (errno != EEXIST) {
 			ret = gt_fail(e, GT_FAILED, "unable to create '%s': %s", dir, strerror(errno));
 		}
+		if (ret == 0 && (next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			ret = gt_fail(e, errno == ELOOP || errno == ENOTDIR ? GT_REFUSED : GT_FAILED,
+				      errno == ELOOP || errno == ENOTDIR ? "'%s' is not a real folder (a symbolic link or a file); "
+				      "not writing through it" : "unable to open '%s': %s", dir, strerror(errno));
+		if (ret == 0) {
+			close(fd);
+			fd = next;
+		}
 		*s = '/';
-		if (ret < 0)
-			break;
+		c = s + 1;
 	}
+	if (fd >= 0)
+		close(fd);
 	free(dir);
 	free(path);
 	return ret;

@@ -476,22 +476,6 @@ int hive_delete_key(struct hive *hv, hive_key k, struct gt_error *e)
 	return 0;
 }
 
-int hive_commit_to(struct hive *hv, const char *tmp_path, struct gt_error *e)
-{
-	int fd, ret;
-
-	errno = 0;
-	if (hivex_commit(hv->h, tmp_path, 0) < 0)
-		return gt_fail(e, GT_FAILED, "unable to write '%s': %s", tmp_path, strerror(errno ? errno : EIO));
-	fd = open(tmp_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return gt_fail(e, GT_FAILED, "unable to reopen '%s': %s", tmp_path, strerror(errno));
-	ret = hivefile_stamp(fd, hv->touched, hv->ntouched, filetime_now(), e);
-	if (close(fd) < 0 && ret == 0)
-		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", tmp_path, strerror(errno));
-	return ret;
-}
-
 int hive_commit_fd(struct hive *hv, int fd, const char *name, struct gt_error *e)
 {
 	char self[32];

@@ -47,12 +47,10 @@ int hive_put_value(struct hive *h, hive_key k, const struct reg_value *v, struct
 int hive_delete_value(struct hive *h, hive_key k, const char *name, struct gt_error *e);
 int hive_delete_key(struct hive *h, hive_key k, struct gt_error *e);
 
-/* Writes the edited hive to tmp_path (which must not be the original) and stamps the
- * last-write time of every key edited through this handle. Leaves the file unsynced;
- * the caller fsyncs, verifies and renames. */
-int hive_commit_to(struct hive *h, const char *tmp_path, struct gt_error *e);
-/* The same into the open temp file fd (hivex writes through /proc/self/fd/N, so the file
- * written is the one held, whatever happens to its name); name is for messages. */
+/* Writes the edited hive into the open temp file fd (never the original) and stamps the
+ * last-write time of every key edited through this handle. hivex writes through
+ * /proc/self/fd/N, so the file written is the one held, whatever happens to its name; name
+ * is for messages. Leaves the file unsynced: the caller fsyncs, verifies and renames. */
 int hive_commit_fd(struct hive *h, int fd, const char *name, struct gt_error *e);
 
 #endif

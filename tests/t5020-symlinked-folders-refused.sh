@@ -68,6 +68,15 @@ test_expect_success 'a typed path through a symbolic link to a folder: writes re
 	gpotool gpo show gpolink >/dev/null
 '
 
+test_expect_success 'a link planted for a folder a new Registry.xml needs: refused (exit 3), nothing made where it points' '
+	gpotool gpo new pol --name planted >/dev/null && P=$(ls -d pol/{*} | grep -v "$(cat gpo.name)") &&
+	mkdir target.dir && ln -s "$TRASH/target.dir" "$P/Machine/Preferences" &&
+	cp "$P/GPT.INI" gpt.before &&
+	test_must_fail 3 gpotool gpo set "$P" "$KDC" $SCBE REG_DWORD 2 2>err &&
+	grep -q "symbolic link" err &&
+	test -z "$(ls -A target.dir)" && cmp gpt.before "$P/GPT.INI"
+'
+
 test_expect_success 'relative paths, ./ and .. in them, and absolute paths under /tmp keep working' '
 	mkdir -p a/b && cp base.hive a/b/h &&
 	gpotool hive set ./a/b/h "$KEY" v REG_DWORD 6 >/dev/null &&
