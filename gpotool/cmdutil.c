@@ -144,14 +144,15 @@ void out_warn(const char *fmt, ...)
 /* A journal's before copy is put back only when it is a file this tool would accept as that
  * target: a hive libregf opens and the base block checks pass; a Registry.xml that parses and
  * matches the schema; a GPT.INI with its Version. */
-static int check_saved_copy(const char *kind, const uint8_t *buf, size_t len, const char *staged, struct gt_error *e)
+static int check_saved_copy(const char *kind, const uint8_t *buf, size_t len, int staged_fd, const char *staged,
+			    struct gt_error *e)
 {
 	if (strcmp(kind, "hive") == 0) {
 		struct hive_header hdr;
 		struct regf_reader *r;
 
 		if (hivefile_read_header(buf, len, &hdr, e) < 0 || hivefile_check_safe(buf, len, len, 0, e) < 0 ||
-		    verify_open(staged, &r, e) < 0)
+		    verify_open_fd(staged_fd, &r, e) < 0) /* the file held, not whatever its name holds now */
 			return -1;
 		verify_close(r);
 		return 0;
@@ -300,9 +301,10 @@ int open_gpo_for(struct gt_ctx *ctx, const char *dir, int user, int write, struc
 		return -1;
 	if (gpotx_open(tx, dir, user, write, e) < 0)
 		return -1;
-	if (!write || tx->gpo.backup)
+	if (!write)
 		return 0;
-	r = recover(ctx, (const char *const[]){ tx->reg_path, tx->gpo.gpt_path }, 2, e);
+	/* a GPMC backup has no GPT.INI: its journal entries name Registry.xml alone */
+	r = recover(ctx, (const char *const[]){ tx->reg_path, tx->gpo.gpt_path }, tx->gpo.backup ? 1 : 2, e);
 	if (r == 0)
 		return 0;
 	gpotx_close(tx);

@@ -841,7 +841,8 @@ static int apply_puts(const struct journal_entry *j, struct json_object *targets
 		/* the target keeps its own mode; the copy in the journal is 0600 */
 		ret = staged_write(path, puts[i].bytes, puts[i].len, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644, &puts[i].sf, e);
 		if (ret == 0 && puts[i].from_copy && how && how->check_copy &&
-		    how->check_copy(target_str(t, "kind") ? target_str(t, "kind") : "", puts[i].bytes, puts[i].len, puts[i].sf.tmp, e) < 0)
+		    how->check_copy(target_str(t, "kind") ? target_str(t, "kind") : "", puts[i].bytes, puts[i].len, puts[i].sf.fd, puts[i].sf.tmp,
+				    e) < 0)
 			ret = gt_prefix(e, "journal entry %s: the saved copy of '%s' is not a sound file; recovery refused, nothing "
 					"was written: ", j->id, esc(path));
 	}

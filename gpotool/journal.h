@@ -62,9 +62,11 @@ struct journal_recovery {
 	const char *command_line;   /* the run that recovers (or abandons): recorded in the entry */
 	const char *operator_name;
 	const char *ticket;
-	/* 0 when buf (also in the temp file staged, beside the target) is a sound file of its kind
-	 * ("hive", "gpp-registry-xml", "gpt-ini"); else -1 with e set. NULL: no check. */
-	int (*check_copy)(const char *kind, const uint8_t *buf, size_t len, const char *staged, struct gt_error *e);
+	/* 0 when buf (also in the temp file staged, held open as staged_fd, beside the target) is
+	 * a sound file of its kind ("hive", "gpp-registry-xml", "gpt-ini"); else -1 with e set.
+	 * NULL: no check. */
+	int (*check_copy)(const char *kind, const uint8_t *buf, size_t len, int staged_fd, const char *staged,
+			  struct gt_error *e);
 };
 
 /* Finishes what a killed gpotool left half done on any of paths. A pending entry naming one

@@ -24,11 +24,6 @@ void safefile_allow_shared_dirs(int on)
 	allow_shared = on;
 }
 
-int safefile_shared_dirs_allowed(void)
-{
-	return allow_shared;
-}
-
 void safefile_fd_name(int fd, char buf[SAFEFILE_FD_NAME_MAX])
 {
 	snprintf(buf, SAFEFILE_FD_NAME_MAX, "/proc/self/fd/%d", fd);
@@ -201,16 +196,18 @@ static int folder_shared(int dirfd, uid_t owner)
 
 	if (fstat(dirfd, &st) < 0)
 		return 1;
-	return folder_unsafe(&st, owner == (uid_t)-1 ? st.st_uid : owner);
+	return folder_unsafe(&st, owner == (uid_t)-1 ? geteuid() : owner);
 }
 
 /* Every folder from dirfd up to / (by "..", so above a relative path's working directory
- * too). owner is the file's owner; (uid_t)-1 for a file not there yet, which belongs to
- * whoever owns the nearest folder not owned by root. */
+ * too). owner is the file's owner; (uid_t)-1 for a file not there yet, which will belong to
+ * us (a new file is never chowned): a folder someone else owns can then swap it. */
 static int check_folders(int dirfd, uid_t owner, const char *path, struct gt_error *e)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), ret = 0;
 
+	if (owner == (uid_t)-1)
+		owner = geteuid();
 	if (allow_shared)
 		goto out;
 	for (int depth = 0; fd >= 0 && ret == 0; depth++) {
@@ -221,8 +218,6 @@ static int check_folders(int dirfd, uid_t owner, const char *path, struct gt_err
 			ret = gt_fail(e, GT_FAILED, "unable to check the folders of '%s': %s", path, strerror(errno));
 			break;
 		}
-		if (owner == (uid_t)-1 && st.st_uid != 0)
-			owner = st.st_uid;
 		if (folder_unsafe(&st, owner)) {
 			char *dir = fd_path(fd);
 
@@ -550,7 +545,8 @@ static int private_dir(int dirfd, const char *name, char **pname, int *pfd)
 			return -1;
 		}
 		*pfd = openat(dirfd, cand, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (*pfd >= 0 && fstat(*pfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) == 0 && st.st_nlink == 2) {
+		/* uid and mode, not st_nlink == 2: btrfs and some FUSE file systems say 1 for every folder */
+		if (*pfd >= 0 && fstat(*pfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) == 0) {
 			*pname = cand;
 			return 0;
 		}
@@ -726,19 +722,6 @@ void safefile_close(struct locked_file *lf)
 	free(lf->sync_warning);
 	memset(lf, 0, sizeof(*lf));
 	lf->fd = lf->dirfd = lf->tmp_fd = lf->new_fd = -1;
-}
-
-int fsync_parent_dir(const char *path, struct gt_error *e)
-{
-	char *name = NULL;
-	int fd = -1, ret;
-
-	if (open_folder(path, &fd, &name, e) < 0)
-		return -1;
-	ret = fsync(fd) < 0 ? gt_fail(e, GT_FAILED, "unable to fsync the directory of '%s': %s", path, strerror(errno)) : 0;
-	close(fd);
-	free(name);
-	return ret;
 }
 
 int safefile_check_no_links(const char *path, struct gt_error *e)

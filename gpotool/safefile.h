@@ -29,7 +29,6 @@ void safefile_fd_name(int fd, char buf[SAFEFILE_FD_NAME_MAX]);
 
 /* Allows folders that others can write (the --allow-shared-dir option); process-wide. */
 void safefile_allow_shared_dirs(int on);
-int safefile_shared_dirs_allowed(void);
 
 struct locked_file {
 	char *path;
@@ -137,8 +136,6 @@ char *absolute_path(const char *path);
 struct sbuf;
 void safefile_sweep_private_dirs(const char *path, struct sbuf *report);
 
-/* fsync the directory holding path, so that a rename in it is durable. */
-int fsync_parent_dir(const char *path, struct gt_error *e);
 
 /* ---- temp files beside a target, for journal recovery (rec) ---- */
 /* The temp files beside path (".NAME.gpotool-XXXXXX", regular files, never followed through a

@@ -81,4 +81,19 @@ test_expect_success 'a hive write killed after its rename is recorded complete b
 	reglookup -H -p /ControlSet001/Services/Kdc/Other s.hive | grep -q 0x00000006
 '
 
+# A GPMC backup has no GPT.INI: its entries name Registry.xml alone, and recovery must still
+# find them (it was skipped for backups, so the entry stayed pending and was never audited).
+test_expect_success 'a GPMC backup killed after its Registry.xml rename: the next write finishes the entry' '
+	mkdir -p bk/DomainSysvol/GPO/Machine bk/DomainSysvol/GPO/User &&
+	printf "<?xml version=\"1.0\" encoding=\"utf-8\"?><GroupPolicyBackupScheme><GroupPolicyObject><GroupPolicyCoreSettings><ID><![CDATA[%s]]></ID><UserVersionNumber><![CDATA[0]]></UserVersionNumber><MachineVersionNumber><![CDATA[1]]></MachineVersionNumber></GroupPolicyCoreSettings></GroupPolicyObject></GroupPolicyBackupScheme>" "$GUID" >bk/Backup.xml &&
+	mkdir -p bk/DomainSysvol/GPO/Machine/Preferences/Registry &&
+	cp "$G/Machine/Preferences/Registry/Registry.xml" bk/DomainSysvol/GPO/Machine/Preferences/Registry/ &&
+	test_expect_code 137 env GPOTOOL_FAULT=gpo-between-renames "$GPOTOOL" gpo set bk "$KDC" CertificateBackdatingCompensation REG_DWORD 700 >/dev/null 2>&1 &&
+	id=$(only_entry) && test "$(journal_status $id)" = pending &&
+	gpotool gpo set bk "$KDC" StrongCertificateBindingEnforcement REG_DWORD 2 >out 2>err &&
+	grep -q "journal entry $id was interrupted; its staged files were all there and are now in place" err &&
+	test "$(journal_status $id)" = complete &&
+	gpotool audit verify >/dev/null
+'
+
 test_done

@@ -74,6 +74,16 @@ test_expect_success 'new files (hive new) in a folder anyone can write: refused 
 	test ! -e open/new.hive && no_temps open
 '
 
+test_expect_success 'a new file in a folder another user owns is refused too (it would be ours, not theirs)' '
+	test_must_fail 3 gpotool hive new theirs/new.hive 2>err &&
+	test_one_line err "folder .$TRASH/theirs. (owner 65534, group 0, mode 0755)" &&
+	test ! -e theirs/new.hive && no_temps theirs &&
+	G=$(cat gpo.name) && cp -a "$G" owned-gpo && chown 65534 owned-gpo/Machine && cp owned-gpo/GPT.INI gpt.before &&
+	test_must_fail 3 gpotool gpo set owned-gpo "$KDC" $SCBE REG_DWORD 2 2>err &&
+	grep -q "folder .$TRASH/owned-gpo/Machine. (owner 65534" err &&
+	test ! -e owned-gpo/Machine/Preferences/Registry/Registry.xml && cmp gpt.before owned-gpo/GPT.INI
+'
+
 test_expect_success 'a SYSVOL-like GPO folder, group 3000000 with g+w: refused, the message names the option' '
 	mkdir -p sysvol/Policies && cp -a "$(cat gpo.name)" sysvol/Policies/ &&
 	G=sysvol/Policies/$(cat gpo.name) &&

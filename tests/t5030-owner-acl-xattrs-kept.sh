@@ -98,7 +98,7 @@ test_expect_success 'a new Registry.xml where GPT.INI has security.NTACL: a warn
 
 test_expect_success 'setup: an unprivileged user (nobody) who can write a hive it does not own' '
 	chmod 0711 "$TRASH" && mkdir nob && chown 65534 nob &&
-	gpotool hive new nob/h >/dev/null && chown 0:0 nob/h && chmod 0666 nob/h && cp nob/h nob.before &&
+	gpotool hive new nob.new >/dev/null && cp nob.new nob/h && chown 0:0 nob/h && chmod 0666 nob/h && cp nob/h nob.before &&
 	mkdir nobstate && chown 65534 nobstate
 '
 
