@@ -1013,6 +1013,27 @@ static char *intent_path(const char *path)
 	return absolute_path(path);
 }
 
+/* Each temp file this writer makes is added to its intent as "T:" and its absolute path, so a
+ * later run sweeps exactly the temp files a dead writer of this state directory made: never one
+ * that another state directory's pending entry has staged beside the same target. A kill
+ * between the create and this write leaves one unlisted temp file, reported and left. */
+static void note_temp_made(const char *tmp_path)
+{
+	char *abs;
+	struct sbuf line;
+
+	if (nintents == 0)
+		return;
+	abs = absolute_path(tmp_path);
+	sbuf_init(&line);
+	sbuf_addf(&line, "T:%s", abs);
+	if (write(intents[nintents - 1].fd, line.buf, line.len + 1) != (ssize_t)(line.len + 1)) {
+		/* unlisted: a later sweep reports it instead of removing it, which is safe */
+	}
+	sbuf_release(&line);
+	free(abs);
+}
+
 static int write_intent(const char *state_dir, const char *const *paths, size_t npaths, struct gt_error *e)
 {
 	struct sbuf dir, text;
@@ -1049,6 +1070,7 @@ static int write_intent(const char *state_dir, const char *const *paths, size_t 
 	} else {
 		intents = xrealloc(intents, (nintents + 1) * sizeof(*intents));
 		intents[nintents++] = (struct intent){ name, fd };
+		safefile_on_temp_made(note_temp_made);
 	}
 	sbuf_release(&text);
 	return ret;
@@ -1133,6 +1155,20 @@ static void dead_intents(const char *state_dir, struct dead_intent **out, size_t
  * is over names it, or a writer of this state directory that is gone was writing beside it);
  * any other may be the staged file of a write journaled in another state directory, and is
  * left alone and reported. */
+/* Did a dead writer of this state directory make this temp file (its intent lists "T:" tmp)? */
+static int dead_writer_made(const struct dead_intent *dead, size_t ndead, const char *tmp)
+{
+	struct sbuf want;
+	int found = 0;
+
+	sbuf_init(&want);
+	sbuf_addf(&want, "T:%s", tmp);
+	for (size_t i = 0; i < ndead && !found; i++)
+		found = names_path(&dead[i].paths, want.buf);
+	sbuf_release(&want);
+	return found;
+}
+
 static void sweep_temps(const char *state_dir, const char *const *paths, size_t npaths, const struct sbuf *ended,
 			const struct sbuf *open_staged, struct sbuf *report)
 {
@@ -1142,15 +1178,13 @@ static void sweep_temps(const char *state_dir, const char *const *paths, size_t 
 	dead_intents(state_dir, &dead, &ndead);
 	for (size_t k = 0; k < npaths; k++) {
 		char *abs = absolute_path(paths[k]);
-		int writer_gone = 0;
 		char **tmps;
 		size_t ntmp;
 
-		for (size_t i = 0; i < ndead && !writer_gone; i++)
-			writer_gone = names_path(&dead[i].paths, abs);
 		safefile_list_temps(abs, &tmps, &ntmp);
 		for (size_t i = 0; i < ntmp; i++) {
 			struct gt_error ignored = { 0 };
+			int writer_gone = dead_writer_made(dead, ndead, tmps[i]);
 
 			if (names_path(open_staged, tmps[i]))
 				; /* a pending entry of this journal still needs it */
@@ -1175,7 +1209,7 @@ static void sweep_temps(const char *state_dir, const char *const *paths, size_t 
 		int all = 1;
 
 		for (size_t at = 0; at < dead[i].paths.len && all; at += strlen(dead[i].paths.buf + at) + 1) {
-			int found = 0;
+			int found = strncmp(dead[i].paths.buf + at, "T:", 2) == 0; /* a temp file, not a target */
 
 			for (size_t k = 0; k < npaths && !found; k++) {
 				char *abs = absolute_path(paths[k]);

@@ -369,6 +369,19 @@ static char *tmp_candidate(const char *name, int salt)
 /* Creates ".NAME.gpotool-XXXXXX" in dirfd: O_EXCL and O_NOFOLLOW, so a name someone else
  * made (a file, a symbolic link) is never opened, only passed over; 0600 until the final
  * mode is set. *tmp_name and *fd are set on success. */
+static void (*temp_made)(const char *tmp_path);
+
+void safefile_on_temp_made(void (*hook)(const char *tmp_path))
+{
+	temp_made = hook;
+}
+
+static void tell_temp_made(const char *tmp_path)
+{
+	if (temp_made)
+		temp_made(tmp_path);
+}
+
 static int tmp_open(int dirfd, const char *name, char **tmp_name, int *fd, const char *path, struct gt_error *e)
 {
 	for (int tries = 0; tries < 100; tries++) {
@@ -641,6 +654,7 @@ int safefile_tmp_create(struct locked_file *lf, struct gt_error *e)
 	if (tmp_open(lf->dirfd, lf->name, &lf->tmp_name, &lf->tmp_fd, lf->path, e) < 0)
 		return -1;
 	lf->tmp_path = beside(lf->path, lf->tmp_name);
+	tell_temp_made(lf->tmp_path);
 	return 0;
 }
 
@@ -822,6 +836,7 @@ static int stage(const char *path, const void *buf, size_t len, const struct loc
 		goto out;
 	}
 	sf->tmp = beside(path, sf->tmp_name);
+	tell_temp_made(sf->tmp);
 	if (write_all(sf->fd, buf, len) < 0)
 		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", sf->tmp, strerror(errno));
 	else if (orig >= 0 ? copy_metadata(orig, &st, sf->fd, path, e) < 0 : fchmod(sf->fd, mode) < 0)

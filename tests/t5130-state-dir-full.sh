@@ -128,6 +128,26 @@ if strace -o /dev/null true 2>/dev/null; then
 		test "$(ls state/writers | wc -l)" = 0 &&
 		gpotool journal list --pending >p && grep -q "^no interrupted writes" p
 	'
+
+	# A dead writer here named the same target; that must not make another state directory's
+	# staged file look like its litter: only the temp files a dead writer made are swept.
+	test_expect_success 'a dead writer of this state directory does not make the staged file of another journal its own' '
+		temps s.hive >old &&
+		test_expect_code 137 env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -o /dev/null \
+			-e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=SIGKILL:when=1 \
+			"$GPOTOOL" hive set s.hive "$KDC" Cut2 REG_DWORD 1 >/dev/null 2>&1 &&
+		mine=$(temps s.hive | grep -vxFf old) && test -n "$mine" && test "$(echo "$mine" | wc -l)" = 1 &&
+		test_expect_code 137 env GPOTOOL_FAULT=hive-before-rename "$GPOTOOL" --state-dir other hive set s.hive "$KDC" W REG_DWORD 3 >/dev/null 2>&1 &&
+		theirs=$(temps s.hive | grep -vxFf old | grep -vx "$mine") && test -n "$theirs" &&
+		gpotool hive set s.hive "$KDC" X REG_DWORD 4 >out 2>err &&
+		grep -q "removed .*$mine., left by a gpotool killed before it journaled its write" err &&
+		grep -q "$theirs. not removed" err &&
+		test "$(temps s.hive | grep -vxFf old)" = "$theirs" &&
+		test_must_fail 3 gpotool --state-dir other hive set s.hive "$KDC" Y REG_DWORD 5 2>err &&
+		grep -q "has been changed since; nothing was written" err &&
+		gpotool --state-dir other journal abandon "$(ls other/journal)" >/dev/null &&
+		test -z "$(temps s.hive | grep -vxFf old)"
+	'
 else
 	test_skip 'a writer of this state directory killed before it journaled: its temp file is removed, and said so' 'no usable strace'
 fi
