@@ -344,8 +344,7 @@ static int remove_entry_dir(const char *dir, int fd)
 	struct dirent *de;
 
 	if (dfd >= 0 && !d)
-		close(dfd);
-
+		close(dfd); /* fdopendir took no ownership */
 	while (d && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			unlinkat(fd, de->d_name, 0);
