@@ -110,7 +110,8 @@ static int last_line(int fd, struct sbuf *out, int *ends_nl, struct gt_error *e)
 }
 
 /* The seq and hash the next record follows: the genesis for an empty log. A last line that
- * is not a record (torn or edited) is chained to by the hash of its bytes; verify names it. */
+ * is not a record (edited; a torn one is cut off first) is chained to by the hash of its bytes;
+ * verify names it. */
 static void chain_head(const struct sbuf *last, unsigned long long *seq, char prev[SHA256_HEX_LEN + 1])
 {
 	struct sbuf covered;
