@@ -84,10 +84,13 @@ static int last_line(int fd, struct sbuf *out, int *ends_nl, struct gt_error *e)
 		off_t from = size > want ? size - want : 0;
 		size_t n = (size_t)(size - from), start;
 		char *buf = xmalloc(n);
+		ssize_t got = pread(fd, buf, n, from);
 
-		if (pread(fd, buf, n, from) != (ssize_t)n) {
+		if (got != (ssize_t)n) {
+			int err = got < 0 ? errno : EIO; /* a short read sets no errno */
+
 			free(buf);
-			return gt_fail(e, GT_FAILED, "unable to read the audit log: %s", strerror(errno));
+			return gt_fail(e, GT_FAILED, "unable to read the audit log: %s", strerror(err));
 		}
 		*ends_nl = buf[n - 1] == '\n';
 		start = n - (*ends_nl ? 1 : 0);
@@ -107,7 +110,8 @@ static int last_line(int fd, struct sbuf *out, int *ends_nl, struct gt_error *e)
 }
 
 /* The seq and hash the next record follows: the genesis for an empty log. A last line that
- * is not a record (torn or edited) is chained to by the hash of its bytes; verify names it. */
+ * is not a record (edited; a torn one is cut off first) is chained to by the hash of its bytes;
+ * verify names it. */
 static void chain_head(const struct sbuf *last, unsigned long long *seq, char prev[SHA256_HEX_LEN + 1])
 {
 	struct sbuf covered;
@@ -124,6 +128,44 @@ static void chain_head(const struct sbuf *last, unsigned long long *seq, char pr
 	*seq = (unsigned long long)json_object_get_int64(json_object_object_get(o, "seq"));
 	json_object_put(o);
 	sbuf_release(&covered);
+}
+
+/* A whole record: a JSON object ending in its own hash. */
+static int is_record_line(const char *line, size_t len)
+{
+	struct json_object *o = json_parse_exact((const uint8_t *)line, len);
+	char hash[SHA256_HEX_LEN + 1];
+	struct sbuf covered;
+	int ok;
+
+	sbuf_init(&covered);
+	ok = json_object_is_type(o, json_type_object) && audit_line_split(line, len, &covered, hash) == 0;
+	sbuf_release(&covered);
+	json_object_put(o);
+	return ok;
+}
+
+/* A last line without its newline that is not a record is what a power cut or a short write
+ * leaves (an edit keeps its newline, or yields a record): it is cut off, under the log's lock,
+ * before the next record is chained, and *torn (bytes, sha256) goes into that record so the
+ * removal is itself on the chain. *last and *ends_nl are then read again. */
+static int cut_torn_tail(struct audit_log *log, struct sbuf *last, int *ends_nl, struct json_object **torn, struct gt_error *e)
+{
+	char sha[SHA256_HEX_LEN + 1];
+	struct stat st;
+
+	*torn = NULL;
+	if (*ends_nl || is_record_line(last->buf, last->len))
+		return 0;
+	if (fstat(log->fd, &st) < 0 || ftruncate(log->fd, st.st_size - (off_t)last->len) < 0)
+		return gt_fail(e, GT_FAILED, "unable to cut the torn last line off the audit log '%s': %s", log->path, strerror(errno));
+	sha256_hex(last->buf, last->len, sha);
+	*torn = json_object_new_object();
+	json_object_object_add(*torn, "bytes", json_object_new_int64((int64_t)last->len));
+	json_object_object_add(*torn, "sha256", json_object_new_string(sha));
+	sbuf_release(last);
+	sbuf_init(last);
+	return last_line(log->fd, last, ends_nl, e);
 }
 
 static int write_locked(struct audit_log *log, const char *text, size_t len, int separate, struct gt_error *e)
@@ -250,6 +292,7 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 	char prev[SHA256_HEX_LEN + 1], hash[SHA256_HEX_LEN + 1];
 	unsigned long long seq;
 	struct sbuf last, text;
+	struct json_object *torn = NULL;
 	const char *covered;
 	int ends_nl, ret;
 
@@ -261,6 +304,8 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 	sbuf_init(&last);
 	sbuf_init(&text);
 	ret = last_line(log->fd, &last, &ends_nl, e);
+	if (ret == 0)
+		ret = cut_torn_tail(log, &last, &ends_nl, &torn, e);
 	if (ret == 0) {
 		chain_head(&last, &seq, prev);
 		/* seq and prev first, so a reader sees the chain before the content */
@@ -268,6 +313,8 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 		json_object_object_add(o, "prev", json_object_new_string(prev));
 		json_object_object_foreach(record, k, v)
 			json_object_object_add(o, k, json_object_get(v));
+		if (torn)
+			json_object_object_add(o, "torn_tail_removed", json_object_get(torn));
 		covered = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		sha256_hex(covered, strlen(covered), hash);
 		sbuf_add(&text, covered, strlen(covered) - 1);
@@ -290,6 +337,7 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 	flock(log->fd, LOCK_UN);
 	sbuf_release(&text);
 	sbuf_release(&last);
+	json_object_put(torn);
 	json_object_put(o);
 	return ret;
 }
@@ -301,11 +349,12 @@ int audit_each(const char *path, int (*each)(struct json_object *record, size_t 
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
-	int ret = 0;
+	int ret = 0, err = 0;
 
 	if (!f)
 		return errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to open '%s': %s", path, strerror(errno));
-	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
+	/* errno is taken from getline itself: each() may change it, and EOF sets none */
+	while (ret == 0 && (errno = 0, n = getline(&line, &cap, f)) >= 0) {
 		struct json_object *o;
 
 		lineno++;
@@ -315,8 +364,9 @@ int audit_each(const char *path, int (*each)(struct json_object *record, size_t 
 		ret = each(json_object_is_type(o, json_type_object) ? o : NULL, lineno, line, (size_t)n, arg);
 		json_object_put(o);
 	}
+	err = errno;
 	if (ret == 0 && ferror(f))
-		ret = gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(errno));
+		ret = gt_fail(e, GT_FAILED, "unable to read '%s': %s", path, strerror(err ? err : EIO));
 	free(line);
 	fclose(f);
 	return ret;
@@ -376,6 +426,7 @@ struct verify_state {
 	char prev[SHA256_HEX_LEN + 1];
 	const char *anchor;
 	unsigned long long at_seq;
+	off_t offset, bad_end;   /* where the line being read starts; where the bad one ends */
 };
 
 static int broken(struct audit_verdict *v, size_t lineno, const char *why)
@@ -395,6 +446,8 @@ static int verify_one(struct json_object *rec, size_t lineno, const char *line, 
 	struct json_object *seq = json_object_object_get(rec, "seq");
 	int ok;
 
+	s->bad_end = s->offset + (off_t)len;
+	s->offset += (off_t)len + 1;
 	if (!rec)
 		return broken(v, lineno, "it is not a JSON record (torn or edited)");
 	sbuf_init(&covered);
@@ -425,6 +478,24 @@ static int verify_one(struct json_object *rec, size_t lineno, const char *line, 
 	return 0;
 }
 
+/* The bad line ending at end is the log's last, without its newline, and not a record. */
+static int is_torn_tail(const char *path, off_t end)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK), ends_nl = 1, torn = 0;
+	struct gt_error ignored = { 0 };
+	struct stat st;
+	struct sbuf last;
+
+	if (fd < 0)
+		return 0;
+	sbuf_init(&last);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == end && last_line(fd, &last, &ends_nl, &ignored) == 0)
+		torn = !ends_nl && !is_record_line(last.buf, last.len);
+	sbuf_release(&last);
+	close(fd);
+	return torn;
+}
+
 int audit_verify_probe(const char *path, const char *anchor, unsigned long long at_seq, struct audit_verdict *v,
 		       struct gt_error *e)
 {
@@ -435,6 +506,9 @@ int audit_verify_probe(const char *path, const char *anchor, unsigned long long 
 	strcpy(s.prev, AUDIT_GENESIS);
 	r = audit_each(path, verify_one, &s, e);
 	strcpy(v->head, s.prev);
+	if (r == 1 && is_torn_tail(path, s.bad_end))
+		snprintf(v->why, sizeof(v->why), "it is a torn last line (no newline, not a whole record): a write cut short by a "
+			 "crash or a full disk, not an edit; the next gpotool write removes it and records that");
 	return r;
 }
 

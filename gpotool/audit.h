@@ -38,7 +38,9 @@ struct audit_outcome {
 /* Chains record (its fields; seq, prev and hash are added) to the log's last record and
  * appends it in one write under an exclusive lock, then fsyncs; then, under that lock, replaces
  * the head file (PATH.head: the new record's seq and hash) and appends the same line to copy
- * (--audit-log; NULL or closed for none), so the copy keeps the order. -1 when the record is
+ * (--audit-log; NULL or closed for none), so the copy keeps the order. A torn last line (no
+ * newline, not a record) is first cut off, and the record says so ("torn_tail_removed": bytes,
+ * sha256). -1 when the record is
  * not in the trail (out->log), else 0 (out->head, out->copy say what else failed). *line
  * (optional) gets the line written, without its newline; caller frees. */
 int audit_append(struct audit_log *log, struct audit_log *copy, struct json_object *record, char **line,

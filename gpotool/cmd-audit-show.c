@@ -72,6 +72,12 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 		out_text(f->ctx, "    rollback of  %s\n", esc(json_str(rec, "rollback_of")));
 	if (json_str(rec, "journal"))
 		out_text(f->ctx, "    journal      %s\n", esc(json_str(rec, "journal")));
+	if (json_object_object_get(rec, "torn_tail_removed")) {
+		struct json_object *t = json_object_object_get(rec, "torn_tail_removed");
+
+		out_text(f->ctx, "    torn tail    %lld bytes cut off the log before this record (SHA-256 %s)\n",
+			 (long long)json_object_get_int64(json_object_object_get(t, "bytes")), or_dash(json_str(t, "sha256")));
+	}
 	if (late)
 		out_text(f->ctx, "    late         %s; written by %s\n", or_dash(json_str(late, "reason")),
 			 or_dash(json_str(late, "written_by")));

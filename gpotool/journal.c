@@ -237,7 +237,7 @@ static int copy_fd(int from, int to)
 	uint8_t buf[1 << 16];
 	ssize_t r;
 
-	while ((r = copy_file_range(from, &in, to, NULL, 1 << 30, 0)) > 0)
+	while ((r = copy_file_range(from, &in, to, NULL, 1 << 30, 0)) > 0 || (r < 0 && errno == EINTR))
 		;
 	if (r == 0)
 		return 0;
@@ -339,9 +339,12 @@ static int create_entry_dir(struct journal_entry *j, struct sbuf *path, size_t b
  * failing, in journal_begin left); 0 when it is gone. */
 static int remove_entry_dir(const char *dir, int fd)
 {
-	DIR *d = fdopendir(dup(fd));
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *de;
 
+	if (dfd >= 0 && !d)
+		close(dfd); /* fdopendir took no ownership */
 	while (d && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			unlinkat(fd, de->d_name, 0);
@@ -827,9 +830,9 @@ static int load_before(const struct journal_entry *j, size_t i, struct json_obje
 /* Stages every put beside its target, checks the before copies as files of their kind, and
  * only then puts them in place: a copy that is not sound stops recovery with nothing written. */
 static int apply_puts(const struct journal_entry *j, struct json_object *targets, struct put *puts, size_t n,
-		      const struct journal_recovery *how, int *wrote, struct gt_error *e)
+		      const struct journal_recovery *how, int unmark, int *wrote, struct gt_error *e)
 {
-	int ret = 0;
+	int ret = 0, writes = 0;
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
@@ -846,6 +849,12 @@ static int apply_puts(const struct journal_entry *j, struct json_object *targets
 			ret = gt_prefix(e, "journal entry %s: the saved copy of '%s' is not a sound file; recovery refused, nothing "
 					"was written: ", j->id, esc(path));
 	}
+	for (size_t i = 0; i < n; i++)
+		writes |= puts[i].bytes || (puts[i].remove && access(target_str(json_object_array_get_idx(targets, i), "path"), F_OK) == 0);
+	/* a record already in the trail says the change landed: gone before the undo starts, so a
+	 * kill in the middle cannot leave the entry marked as told */
+	if (ret == 0 && unmark && writes)
+		journal_unmark_audited(j);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
 
@@ -921,7 +930,7 @@ static int recover_entry(struct journal_entry *j, const struct journal_recovery 
 		}
 	}
 	if (ret == 0)
-		ret = apply_puts(j, targets, puts, n, how, &wrote, e);
+		ret = apply_puts(j, targets, puts, n, how, !forward, &wrote, e);
 	for (size_t i = 0; i < n; i++) {
 		staged_discard(&puts[i].sf);
 		free(puts[i].bytes);
@@ -1434,6 +1443,29 @@ next:
 
 /* ---- journal abandon ---- */
 
+/* *j, locked, read again: refused unless it is still pending. The lock moves to the new copy. */
+static int reload_locked(const char *state_dir, struct journal_entry **j, struct gt_error *e)
+{
+	struct journal_entry *now;
+	const char *id = (*j)->id;
+
+	if (journal_load(state_dir, id, &now, e) < 0) {
+		journal_free(*j);
+		return -1;
+	}
+	now->lock_fd = (*j)->lock_fd;
+	(*j)->lock_fd = -1;
+	journal_free(*j);
+	*j = now;
+	if (strcmp(json_str(now->doc, "status"), "pending") != 0) {
+		gt_fail(e, GT_REFUSED, "journal entry %s is no longer pending: another gpotool ended it ('%s') while this one "
+			"waited; nothing was changed", now->id, esc(json_str(now->doc, "status")));
+		journal_free(now);
+		return -1;
+	}
+	return 0;
+}
+
 int journal_abandon_pending(const char *state_dir, const char *id, const struct journal_recovery *by, struct sbuf *report,
 			    struct gt_error *e)
 {
@@ -1451,10 +1483,14 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 		journal_free(j);
 		return -1;
 	}
+	fault_point("abandon-after-load");
 	if (held_find(id) || (j->lock_fd = lock_entry_dir(j->dir, 0)) < 0) {
 		journal_free(j);
 		return gt_fail(e, GT_REFUSED, "journal entry %s is locked: a gpotool is still writing it; nothing was changed", id);
 	}
+	/* another run may have recovered it between the load and the lock: read it again under the lock */
+	if (reload_locked(state_dir, &j, e) < 0)
+		return -1;
 	targets = json_object_object_get(j->doc, "targets");
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);

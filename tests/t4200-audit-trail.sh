@@ -334,18 +334,30 @@ test_expect_success 'garbage, a torn line, or a record without its hash: that li
 	tamper t-garbage "L.append(\"hello, world\")" &&
 	broken_at t-garbage 19 19 "not a JSON record" &&
 	tamper t-torn "tail = L[-1][:len(L[-1]) // 2]" &&
-	broken_at t-torn 19 19 "not a JSON record" &&
+	broken_at t-torn 19 19 "a torn last line .*crash or a full disk, not an edit" &&
 	tamper t-nohash "L[9] = L[9][:L[9].rindex(\",\\\"hash\\\"\")] + \"}\"" &&
 	broken_at t-nohash 10 10 "no hash"
 '
 
-test_expect_success 'a write after a torn last line starts its record on a line of its own; the torn line stays named' '
+test_expect_success 'a write after a torn last line cuts it off, says so in its record (bytes, SHA-256), and the chain is whole' '
 	tamper t-torn2 "tail = L[-1][:40]" &&
+	broken_at t-torn2 19 19 "a torn last line" &&
+	torn_sha=$(tail -n 1 t-torn2/audit.log | head -c 40 | sha256sum | cut -d" " -f1) &&
+	test "$(tail -c 40 t-torn2/audit.log)" = "$(tail -n 1 $LOG | head -c 40)" &&
 	gpotool --state-dir t-torn2 hive new torn2.hive >/dev/null &&
+	test "$(nrec t-torn2/audit.log)" = 19 &&
+	test "$(field -f t-torn2/audit.log 19 command)" = "hive new" &&
+	test "$(field -f t-torn2/audit.log 19 seq)" = 19 &&
+	test "$(field -f t-torn2/audit.log 19 prev)" = "$(field -1 hash)" &&
+	test "$(field -f t-torn2/audit.log 19 torn_tail_removed.bytes)" = 40 &&
+	test "$(field -f t-torn2/audit.log 19 torn_tail_removed.sha256)" = "$torn_sha" &&
+	test "$(json_field t-torn2/audit.log.head "d[\"seq\"]")" = 19 &&
+	test "$(json_field t-torn2/audit.log.head "d[\"hash\"]")" = "$(field -f t-torn2/audit.log 19 hash)" &&
+	gpotool --state-dir t-torn2 audit verify >out && grep -q "19 records, chain whole" out &&
+	gpotool --state-dir t-torn2 audit show >show && grep -q "torn tail    40 bytes cut off the log before this record (SHA-256 $torn_sha)" show &&
+	gpotool --state-dir t-torn2 hive new torn3.hive >/dev/null &&
 	test "$(nrec t-torn2/audit.log)" = 20 &&
-	test "$(field -f t-torn2/audit.log 20 command)" = "hive new" &&
-	test "$(field -f t-torn2/audit.log 18 hash)" = "$(field -1 hash)" &&
-	broken_at t-torn2 19 19 "not a JSON record"
+	! field -f t-torn2/audit.log 20 torn_tail_removed >/dev/null 2>&1
 '
 
 test_expect_success 'the last record cut off the end: the journal names the write it recorded' '

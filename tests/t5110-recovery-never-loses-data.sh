@@ -95,6 +95,24 @@ test_expect_success 'then the write goes ahead on top of the later change; aband
 	gpotool audit verify >/dev/null
 '
 
+test_expect_success 'abandon that loaded a pending entry another run then recovered: refused (3), the recovery kept' '
+	test_expect_code 137 env GPOTOOL_FAULT=hive-after-rename "$GPOTOOL" hive set s.hive "$KDC" Raced REG_DWORD 4 >/dev/null 2>&1 &&
+	id=$(newest) && test "$(status $id)" = pending &&
+	pid= && trap "reap_stopped \$pid" EXIT &&
+	{ GPOTOOL_FAULT=abandon-after-load:stop "$GPOTOOL" journal abandon $id >abandon.out 2>abandon.err & pid=$!; } &&
+	wait_stopped $pid &&
+	gpotool hive set s.hive "$KDC" Racer REG_DWORD 5 >out 2>err &&
+	test "$(status $id)" = complete &&
+	kill -CONT $pid && { wait $pid; rc=$?; } &&
+	test $rc = 3 &&
+	test_one_line abandon.err "journal entry $id is no longer pending: another gpotool ended it (.complete.)" &&
+	test "$(status $id)" = complete &&
+	test "$(json_field state/journal/$id/entry.json "\"abandoned_by\" in d")" = False &&
+	json_field state/journal/$id/entry.json "d[\"recovered_by\"][\"command\"]" | grep -q Racer &&
+	test "$(rl s.hive Raced)" = 0x00000004 &&
+	test "$(last_record "r[\"command\"]")" = "journal abandon" && test "$(last_record "r[\"result\"]")" = refused
+'
+
 test_expect_success 'a GPO half-changed by a killed write, then changed through another state directory: refused, nothing lost' '
 	gpotool gpo new . --name rec --guid "$GUID" >/dev/null &&
 	gpotool gpo set "$GUID" "$KDC" StrongCertificateBindingEnforcement REG_DWORD 2 >/dev/null 2>&1 &&

@@ -6,7 +6,7 @@
 # mark and the audit record (audit-before-append; and a SIGKILL by strace at the audit log's
 # write), between the record and its head file (audit-before-head), between the record and the
 # journal's note that it is there (audit-after-append), and inside recovery (recover-after-write,
-# recover-after-mark). After each: verify exits 0 (a warning names a record owed), the next
+# recover-after-mark; a rollback killed after its write no longer carries an audited note). After each: verify exits 0 (a warning names a record owed), the next
 # write appends what is owed once, flagged "recorded_late", and verify exits 0 again.
 . "$(dirname "$0")/test-lib.sh"
 
@@ -141,6 +141,25 @@ test_expect_success 'recovery killed after it put the files in place, before it 
 	test "$(status $id)" = complete &&
 	test "$(records_naming $id)" = 1 &&
 	! ls -a "$GUID" | grep -q gpotool- &&
+	verify_clean
+'
+
+# An entry whose record was appended and noted (its complete mark had failed: simulated by
+# the note alone), rolled back by recovery that is killed after the write: the note must be
+# gone already, or the trail keeps saying the change landed.
+test_expect_success 'a rollback killed after it put the before copies back: the audited note is gone, the undo is recorded' '
+	crash gpo-between-renames gpo set "$GUID" "$KDC" R1 REG_DWORD 1 &&
+	id=$(newest) && test "$(status $id)" = pending &&
+	rm "$GUID"/.GPT.INI.gpotool-* &&
+	: >state/journal/$id/audited &&
+	crash recover-after-write gpo set "$GUID" "$KDC" R2 REG_DWORD 2 &&
+	test "$(status $id)" = pending &&
+	! grep -q "\"R1\"" "$GUID/Machine/Preferences/Registry/Registry.xml" &&
+	! test -e state/journal/$id/audited &&
+	gpotool gpo set "$GUID" "$KDC" R3 REG_DWORD 3 >/dev/null 2>&1 &&
+	test "$(status $id)" = rolled-back &&
+	test "$(records_naming $id)" = 1 &&
+	late_reason $id | grep -q "undone by recovery" &&
 	verify_clean
 '
 
