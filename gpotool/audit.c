@@ -34,6 +34,14 @@ int audit_open(const char *path, struct audit_log *log, struct gt_error *e)
 		log->fd = -1;
 		return gt_fail(e, GT_REFUSED, "audit log '%s' is not a regular file", path);
 	}
+	/* a trail someone else can edit or cut proves nothing (say, a /tmp/x.log made in advance) */
+	if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(log->fd);
+		log->fd = -1;
+		return gt_fail(e, GT_REFUSED, "audit log '%s' (owner %u, mode %04o) can be written by users other than root "
+			       "and this one; give a file only they can write", path, (unsigned)st.st_uid,
+			       (unsigned)(st.st_mode & 07777));
+	}
 	fcntl(log->fd, F_SETFL, fcntl(log->fd, F_GETFL) & ~O_NONBLOCK);
 	log->path = xstrdup(path);
 	return 0;

@@ -168,4 +168,15 @@ test_expect_success '--audit-log FILE that cannot be opened: refused before anyt
 	cmp s.before s.hive && test "$(ls state/journal | wc -l)" = "$n"
 '
 
+test_expect_success '--audit-log FILE that another user owns, or others can write: refused before anything changes' '
+	cp s.hive s.before && n=$(ls state/journal | wc -l) &&
+	: >theirs.log && chown 65534 theirs.log &&
+	test_must_fail 3 gpotool --audit-log "$TRASH/theirs.log" hive set s.hive "$KDC" E REG_DWORD 5 >out 2>err &&
+	test_one_line err "audit log .*theirs.log. (owner 65534, mode 0644) can be written by users other than root" &&
+	: >open.log && chmod 0666 open.log &&
+	test_must_fail 3 gpotool --audit-log "$TRASH/open.log" hive set s.hive "$KDC" E REG_DWORD 5 2>err &&
+	grep -q "mode 0666" err && ! test -s theirs.log && ! test -s open.log &&
+	cmp s.before s.hive && test "$(ls state/journal | wc -l)" = "$n"
+'
+
 test_done
