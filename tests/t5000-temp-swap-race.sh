@@ -107,16 +107,22 @@ cat >swapshim.c <<'EOF'
 #include <string.h>
 #include <unistd.h>
 
-int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+#include <sys/stat.h>
+
+static int done;
+
+/* SWAPSHIM_AT=fstatat swaps at gpotool's last look at the temp name before its rename
+ * (its identity check) instead of inside the rename itself. */
+static void swap_in(int olddirfd, const char *oldpath, const char *at)
 {
-	static int (*real)(int, const char *, int, const char *);
-	static int done;
 	const char *decoy = getenv("SWAPSHIM_DECOY"), *times = getenv("SWAPSHIM_TIMES"), *match = getenv("SWAPSHIM_MATCH");
+	const char *when = getenv("SWAPSHIM_AT") ? getenv("SWAPSHIM_AT") : "renameat";
+	static int (*real)(int, const char *, int, const char *);
 	char copy[64];
 
 	if (!real)
 		real = (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
-	if (decoy && times && match && done < atoi(times) && strncmp(oldpath, match, strlen(match)) == 0) {
+	if (strcmp(when, at) == 0 && decoy && times && match && done < atoi(times) && strncmp(oldpath, match, strlen(match)) == 0) {
 		int in = open(decoy, O_RDONLY), out;
 		char buf[65536];
 		ssize_t n;
@@ -131,7 +137,26 @@ int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpat
 		real(olddirfd, copy, olddirfd, oldpath);
 		done++;
 	}
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	static int (*real)(int, const char *, int, const char *);
+
+	if (!real)
+		real = (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+	swap_in(olddirfd, oldpath, "renameat");
 	return real(olddirfd, oldpath, newdirfd, newpath);
+}
+
+int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	static int (*real)(int, const char *, struct stat *, int);
+
+	if (!real)
+		real = (int (*)(int, const char *, struct stat *, int))dlsym(RTLD_NEXT, "fstatat");
+	swap_in(dirfd, path, "fstatat");
+	return real(dirfd, path, st, flags);
 }
 
 static int (*real_fsync)(int);
@@ -303,6 +328,14 @@ if [ -n "$SHIM" ]; then
 		cmp racer/evil safe/h && ! grep -q "left unchanged" err
 	'
 
+	test_expect_success 'a swap just before the identity check in a root-only folder: caught, nothing replaced' '
+		mkdir safe2 && cp -p base.hive safe2/h && cp safe2/h h.before &&
+		test_expect_code 4 env LD_PRELOAD=$TRASH/swapshim.so ASAN_OPTIONS=$SHIM_ASAN SWAPSHIM_DECOY=$TRASH/racer/evil \
+			SWAPSHIM_AT=fstatat SWAPSHIM_MATCH=.h.gpotool- SWAPSHIM_TIMES=1 "$GPOTOOL" hive set safe2/h "$KEY" v REG_DWORD 9 >out 2>err &&
+		test_one_line err "another process replaced or removed .\.h\.gpotool-.*, the temp file gpotool wrote and verified for .safe2/h., before the rename" &&
+		grep -q "nothing replaced" err && ! grep -q "^verified" out && cmp h.before safe2/h
+	'
+
 	test_expect_success 'a GPO whose Registry.xml is swapped in the last instant (shared folder): the GPO unchanged' '
 		newg=$(ls -d gpo/{*}) && R=$newg/Machine/Preferences/Registry/Registry.xml &&
 		cp "$R" reg.before && cp "$newg/GPT.INI" gpt.before &&
@@ -315,6 +348,7 @@ if [ -n "$SHIM" ]; then
 else
 	test_skip 'a swap in the last instant, in a folder others can write' "no C compiler for the shim: $(head -n 1 cc.err)"
 	test_skip 'a swap in the last instant in a root-only folder' "no C compiler for the shim"
+	test_skip 'a swap just before the identity check in a root-only folder' "no C compiler for the shim"
 	test_skip 'a GPO whose Registry.xml is swapped in the last instant' "no C compiler for the shim"
 fi
 
