@@ -1025,22 +1025,47 @@ static char *intent_path(const char *path)
 /* Each temp file this writer makes is added to its intent as "T:" and its absolute path, so a
  * later run sweeps exactly the temp files a dead writer of this state directory made: never one
  * that another state directory's pending entry has staged beside the same target. A kill
- * between the create and this write leaves one unlisted temp file, reported and left. */
-static void note_temp_made(const char *tmp_path)
+ * between the create and this write leaves one unlisted temp file, reported and left; a write
+ * that fails here fails the command before anything is replaced. */
+/* Is abs inside the state directory of this writer's intent (STATE/writers/W-XXXXXX)? */
+static int in_state_dir(const char *abs)
+{
+	char *intent = absolute_path(intents[nintents - 1].path), *cut = strrchr(intent, '/');
+	int inside = 0;
+
+	if (cut) {
+		*cut = '\0'; /* STATE/writers */
+		cut = strrchr(intent, '/');
+	}
+	if (cut) {
+		*cut = '\0'; /* STATE */
+		inside = strncmp(abs, intent, strlen(intent)) == 0 && abs[strlen(intent)] == '/';
+	}
+	free(intent);
+	return inside;
+}
+
+static int note_temp_made(const char *tmp_path)
 {
 	char *abs;
 	struct sbuf line;
+	int ret = 0;
 
 	if (nintents == 0)
-		return;
+		return 0;
 	abs = absolute_path(tmp_path);
+	if (in_state_dir(abs)) { /* the journal's own files: never swept as a target's temps */
+		free(abs);
+		return 0;
+	}
 	sbuf_init(&line);
 	sbuf_addf(&line, "T:%s", abs);
-	if (write(intents[nintents - 1].fd, line.buf, line.len + 1) != (ssize_t)(line.len + 1)) {
-		/* unlisted: a later sweep reports it instead of removing it, which is safe */
-	}
+	errno = ENOSPC; /* what a write that stops short means */
+	if (write(intents[nintents - 1].fd, line.buf, line.len + 1) != (ssize_t)(line.len + 1))
+		ret = -1;
 	sbuf_release(&line);
 	free(abs);
+	return ret;
 }
 
 static int write_intent(const char *state_dir, const char *const *paths, size_t npaths, struct gt_error *e)

@@ -369,17 +369,21 @@ static char *tmp_candidate(const char *name, int salt)
 /* Creates ".NAME.gpotool-XXXXXX" in dirfd: O_EXCL and O_NOFOLLOW, so a name someone else
  * made (a file, a symbolic link) is never opened, only passed over; 0600 until the final
  * mode is set. *tmp_name and *fd are set on success. */
-static void (*temp_made)(const char *tmp_path);
+static int (*temp_made)(const char *tmp_path);
 
-void safefile_on_temp_made(void (*hook)(const char *tmp_path))
+void safefile_on_temp_made(int (*hook)(const char *tmp_path))
 {
 	temp_made = hook;
 }
 
-static void tell_temp_made(const char *tmp_path)
+/* A temp file whose making cannot be recorded is given up: a full state disk fails the
+ * write before anything is replaced, like every other write the journal needs. */
+static int tell_temp_made(const char *tmp_path, struct gt_error *e)
 {
-	if (temp_made)
-		temp_made(tmp_path);
+	if (temp_made && temp_made(tmp_path) < 0)
+		return gt_fail(e, GT_FAILED, "unable to record the temp file '%s' in this writer's list (STATE/writers): %s",
+			       tmp_path, strerror(errno));
+	return 0;
 }
 
 static int tmp_open(int dirfd, const char *name, char **tmp_name, int *fd, const char *path, struct gt_error *e)
@@ -654,7 +658,10 @@ int safefile_tmp_create(struct locked_file *lf, struct gt_error *e)
 	if (tmp_open(lf->dirfd, lf->name, &lf->tmp_name, &lf->tmp_fd, lf->path, e) < 0)
 		return -1;
 	lf->tmp_path = beside(lf->path, lf->tmp_name);
-	tell_temp_made(lf->tmp_path);
+	if (tell_temp_made(lf->tmp_path, e) < 0) {
+		safefile_tmp_discard(lf);
+		return -1;
+	}
 	return 0;
 }
 
@@ -836,8 +843,9 @@ static int stage(const char *path, const void *buf, size_t len, const struct loc
 		goto out;
 	}
 	sf->tmp = beside(path, sf->tmp_name);
-	tell_temp_made(sf->tmp);
-	if (write_all(sf->fd, buf, len) < 0)
+	if (tell_temp_made(sf->tmp, e) < 0)
+		ret = -1;
+	else if (write_all(sf->fd, buf, len) < 0)
 		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", sf->tmp, strerror(errno));
 	else if (orig >= 0 ? copy_metadata(orig, &st, sf->fd, path, e) < 0 : fchmod(sf->fd, mode) < 0)
 		ret = gt_fail(e, GT_FAILED, "unable to write '%s': %s", sf->tmp, strerror(errno));

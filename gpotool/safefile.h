@@ -145,8 +145,9 @@ int safefile_list_temps(const char *path, char ***out, size_t *n);
  * directory (a symlink there is refused, not followed). 0 removed or already gone. */
 int safefile_remove_temp(const char *tmp, struct gt_error *e);
 /* hook is called with the path of every temp file made, right after it is created (journal
- * recovery lists them in its writer's intent, so that only its own are ever swept). */
-void safefile_on_temp_made(void (*hook)(const char *tmp_path));
+ * recovery lists them in its writer's intent, so that only its own are ever swept); when it
+ * returns -1 (errno set), the temp file is removed and the write fails. */
+void safefile_on_temp_made(int (*hook)(const char *tmp_path));
 /* Removes the regular file at path (its folder reached without following links) and fsyncs
  * the folder: 0 removed or already gone. */
 int safefile_unlink(const char *path, struct gt_error *e);
