@@ -11,13 +11,14 @@ DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2
                 libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang acl attr
 
 PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0
-WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"
+WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -Igpotool -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SRCS      := $(wildcard gpotool/*.c)
-LIB_SRCS  := $(filter-out gpotool/main.c,$(SRCS))
+SRCS      := $(sort $(wildcard gpotool/*/*.c))
+HDRS      := $(wildcard gpotool/*/*.h)
+LIB_SRCS  := $(filter-out gpotool/cmd/main.c,$(SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 
 OBJS      := $(SRCS:gpotool/%.c=build/obj/%.o)
@@ -66,24 +67,24 @@ deps-bench:
 bench: deps deps-bench build/gpotool
 	@python3 tests/bench/bench.py build/gpotool build/bench BENCHMARKS.md
 
-build/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
+build/obj/%.o: gpotool/%.c $(HDRS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-build/asan/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
+build/asan/obj/%.o: gpotool/%.c $(HDRS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC/SAN  $<"
 	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
-# The data path compiled into gpo.o follows PREFIX: build/prefix holds the PREFIX of the last
-# build and is rewritten (so gpo.o is rebuilt) only when it changes, e.g. by
+# The data path compiled into kb/datadir.o follows PREFIX: build/prefix holds the PREFIX of the last
+# build and is rewritten (so datadir.o is rebuilt) only when it changes, e.g. by
 # `make install PREFIX=/usr` after a default build.
 .PHONY: FORCE
 build/prefix: FORCE
 	@mkdir -p $(@D)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
-build/obj/gpo.o build/asan/obj/gpo.o: build/prefix
+build/obj/kb/datadir.o build/asan/obj/kb/datadir.o: build/prefix
 
 build/gpotool: $(OBJS)
 	@echo "  LINK    $@"
@@ -96,12 +97,12 @@ build/asan/gpotool: $(ASAN_OBJS)
 build/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
-	@$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Igpotool -o $@ $< $(LIB_OBJS) $(PKG_LDLIBS) -lcmocka
+	@$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_OBJS) $(PKG_LDLIBS) -lcmocka
 
 build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p $(@D)
 	@echo "  LINK    $@"
-	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Igpotool -o $@ $< $(ASAN_LIB) $(PKG_LDLIBS) -lcmocka
+	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LDLIBS) -lcmocka
 
 asan: build/asan/gpotool $(ASAN_UNITS)
 

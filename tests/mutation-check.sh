@@ -15,17 +15,17 @@ trap 'rm -rf "$work"' EXIT
 
 # NAME#FILE#SED SCRIPT#TEST SCRIPTS (tests/tNNNN prefixes, space separated)
 mutants='
-check_plan#hivetx.c#s/^\t\tif (!ok) {$/\t\tif (!ok \&\& 0) {/#t5400
-cross_check_key#hivetx.c#s/else if (!same_values(hv_vals, hv_n, rf_vals, rf_n))/else if (!same_values(hv_vals, hv_n, rf_vals, rf_n) \&\& 0)/#t5400
-base_block_checksum#hivefile.c#s/if (h.checksum_stored != h.checksum_computed)/if (h.checksum_stored != h.checksum_computed \&\& 0)/#t1100
-dtd_refusal#gpp.c#s/if (find_bytes(buf, buf + len, "<!DOCTYPE") || /if (0 \&\& /#t2200
-dirty_check#hivefile.c#s/if (h.seq1 != h.seq2 && !allow_dirty)/if (h.seq1 != h.seq2 \&\& !allow_dirty \&\& 0)/#t1100
-gptini_read_back#gpotx.c#s/check.version != tx->new_version) {/(check.version != tx->new_version \&\& 0)) {/#t5400
-schema_check#gpp.c#s/|| validate_schema(d->doc, schema_path, &x, e) < 0)/|| (0 \&\& validate_schema(d->doc, schema_path, \&x, e) < 0))/#t5400 t2200
-lock#safefile.c#s/while (flock(fd, LOCK_EX | LOCK_NB) < 0) {/while (0 \&\& flock(fd, LOCK_EX | LOCK_NB) < 0) {/#t1300 t2000
-gpp_item_value#gpp.c#/^static int item_matches/,/^}/s/^\tif (!ok)$/\tif (!ok \&\& 0)/#t5400
-temp_identity#safefile.c#s/if (fstatat(dirfd, tmp_name, &there, AT_SYMLINK_NOFOLLOW) < 0 || !same_inode(&mine, &there))$/if (0)/#t5000
-gpp_other_items#gpp.c#/^static int same_other_items/,/^}/s/if (strcmp(a.buf, b.buf) != 0)$/if (strcmp(a.buf, b.buf) != 0 \&\& 0)/#t5400
+check_plan#hive/hivetx.c#s/^\t\tif (!ok) {$/\t\tif (!ok \&\& 0) {/#t5400
+cross_check_key#hive/hivetx.c#s/else if (!same_values(hv_vals, hv_n, rf_vals, rf_n))/else if (!same_values(hv_vals, hv_n, rf_vals, rf_n) \&\& 0)/#t5400
+base_block_checksum#hive/hivefile.c#s/if (h.checksum_stored != h.checksum_computed)/if (h.checksum_stored != h.checksum_computed \&\& 0)/#t1100
+dtd_refusal#gpo/gpp.c#s/if (find_bytes(buf, buf + len, "<!DOCTYPE") || /if (0 \&\& /#t2200
+dirty_check#hive/hivefile.c#s/if (h.seq1 != h.seq2 && !allow_dirty)/if (h.seq1 != h.seq2 \&\& !allow_dirty \&\& 0)/#t1100
+gptini_read_back#gpo/gpotx.c#s/check.version != tx->new_version) {/(check.version != tx->new_version \&\& 0)) {/#t5400
+schema_check#gpo/gpp.c#s/|| validate_schema(d->doc, schema_path, &x, e) < 0)/|| (0 \&\& validate_schema(d->doc, schema_path, \&x, e) < 0))/#t5400 t2200
+lock#core/safefile.c#s/while (flock(fd, LOCK_EX | LOCK_NB) < 0) {/while (0 \&\& flock(fd, LOCK_EX | LOCK_NB) < 0) {/#t1300 t2000
+gpp_item_value#gpo/gpp.c#/^static int item_matches/,/^}/s/^\tif (!ok)$/\tif (!ok \&\& 0)/#t5400
+temp_identity#core/safefile.c#s/if (fstatat(dirfd, tmp_name, &there, AT_SYMLINK_NOFOLLOW) < 0 || !same_inode(&mine, &there))$/if (0)/#t5000
+gpp_other_items#gpo/gpp.c#/^static int same_other_items/,/^}/s/if (strcmp(a.buf, b.buf) != 0)$/if (strcmp(a.buf, b.buf) != 0 \&\& 0)/#t5400
 '
 
 want=" $* "

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A gpotool killed at any point of a write leaves a state that the next run repairs, and
 # that `audit verify` reports truthfully: a record a crash left owed is not a cut trail. Each
-# kill point (GPOTOOL_FAULT, gpotool/fault.c) in turn: in the commit (hive-before-rename,
+# kill point (GPOTOOL_FAULT, gpotool/core/fault.c) in turn: in the commit (hive-before-rename,
 # hive-after-rename, gpo-before-renames, gpo-between-renames), between the journal's complete
 # mark and the audit record (audit-before-append; and a SIGKILL by strace at the audit log's
 # write), between the record and its head file (audit-before-head), between the record and the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The second readers must refuse what the first writer got wrong. Test-only fault points
-# (GPOTOOL_FAULT, gpotool/fault.h) damage the new file between "written" and "verified":
+# (GPOTOOL_FAULT, gpotool/core/fault.h and hive/hive-fault.h) damage the new file between "written" and "verified":
 # a data byte or the type of the planned value (file only), a value of the same key that the
 # plan does not touch (file only: only the hivex/libregf comparison of the key sees it), the
 # planned change undone in hivex and the file alike (only the plan check sees it); GPT.INI's

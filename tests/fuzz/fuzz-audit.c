@@ -4,7 +4,7 @@
  * in a temp file and verified whole (audit_verify: getline, JSON, hashes, chain). */
 #include <string.h>
 
-#include "audit.h"
+#include "state/audit.h"
 #include "fuzzutil.h"
 
 #define HASH_SUFFIX_LEN (sizeof(",\"hash\":\"\"}") - 1 + SHA256_HEX_LEN)

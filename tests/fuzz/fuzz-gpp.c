@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "fuzzutil.h"
-#include "gpp.h"
+#include "gpo/gpp.h"
 
 #define SCHEMA FUZZ_SRCDIR "/templates/gpp-registry.rng"
 

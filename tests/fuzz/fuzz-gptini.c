@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "gptini.h"
+#include "gpo/gptini.h"
 
 static void bump_and_reparse(const struct gptini *g, int user_half)
 {

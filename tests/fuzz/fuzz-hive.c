@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "hivetx.h"
-#include "winreg.h"
+#include "hive/hivetx.h"
+#include "reg/winreg.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

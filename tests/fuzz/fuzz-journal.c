@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "journal.h"
-#include "plan.h"
+#include "state/journal.h"
+#include "state/plan.h"
 
 static int same_value(const struct reg_value *a, const struct reg_value *b)
 {

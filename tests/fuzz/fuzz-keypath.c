@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "keypath.h"
+#include "reg/keypath.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "regfile.h"
+#include "reg/regfile.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "regvalue.h"
+#include "reg/regvalue.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzzutil.h"
-#include "template.h"
+#include "kb/template.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -6,7 +6,7 @@
 #include <locale.h>
 #include <string.h>
 
-#include "advisory.h"
+#include "kb/advisory.h"
 #include "fuzzutil.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -1,7 +1,7 @@
 # libFuzzer harnesses (tests/fuzz/fuzz-*.c), one per parser gpotool owns. Included by the
 # main Makefile, whose LIB_SRCS, WARN, PKG_CFLAGS and PKG_LDLIBS it uses. Built with clang
 # into build/fuzz/, apart from the gcc objects: the library sources (all of gpotool/ but
-# main.c, as the unit tests link them) plus one harness each.
+# cmd/main.c, as the unit tests link them) plus one harness each.
 #
 #   make fuzz          every harness for FUZZ_SECONDS (60), seeded, FUZZ_JOBS (2) at once
 #   make fuzz-check    every harness for FUZZ_CHECK_SECONDS (3): TAP lines, "N passed, N
@@ -22,12 +22,12 @@ FUZZ_LIB   := $(LIB_SRCS:gpotool/%.c=build/fuzz/obj/%.o)
 
 .PHONY: fuzz fuzz-check fuzz-build
 
-build/fuzz/obj/%.o: gpotool/%.c $(wildcard gpotool/*.h) | deps
+build/fuzz/obj/%.o: gpotool/%.c $(HDRS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC/FUZZ $<"
 	@$(FUZZ_CC) $(WARN) $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
 
-build/fuzz/harness/fuzz-%.o: tests/fuzz/fuzz-%.c tests/fuzz/fuzzutil.h $(wildcard gpotool/*.h) | deps
+build/fuzz/harness/fuzz-%.o: tests/fuzz/fuzz-%.c tests/fuzz/fuzzutil.h $(HDRS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC/FUZZ $<"
 	@$(FUZZ_CC) $(WARN) $(FUZZ_SAN) $(PKG_CFLAGS) -Igpotool -DFUZZ_SRCDIR=\"$(CURDIR)\" -c $< -o $@

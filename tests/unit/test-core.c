@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "hivefile.h"
-#include "keypath.h"
-#include "regvalue.h"
-#include "sbuf.h"
-#include "template.h"
+#include "cmd/cmd.h"
+#include "hive/hivefile.h"
+#include "reg/keypath.h"
+#include "reg/regvalue.h"
+#include "core/sbuf.h"
+#include "kb/template.h"
 
 static void test_parse_u64(void **state)
 {

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adattrs.h"
-#include "error.h"
-#include "gpp.h"
-#include "gptini.h"
-#include "sbuf.h"
+#include "gpo/adattrs.h"
+#include "core/error.h"
+#include "gpo/gpp.h"
+#include "gpo/gptini.h"
+#include "core/sbuf.h"
 
 #define REG_CSE "{B087BE9D-ED37-454F-AF9C-04291E351182}"
 #define REG_TOOL "{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}"

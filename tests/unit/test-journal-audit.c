@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "journal.h"
-#include "plan.h"
-#include "sbuf.h"
+#include "state/audit.h"
+#include "state/journal.h"
+#include "state/plan.h"
+#include "core/sbuf.h"
 
 static void add_value(struct change *c, int old, uint32_t type, const char *text)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "regfile.h"
+#include "reg/regfile.h"
 
 #define HDR "Windows Registry Editor Version 5.00\r\n"
 

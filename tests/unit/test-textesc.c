@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
-#include "textesc.h"
+#include "core/sbuf.h"
+#include "core/textesc.h"
 
 static void check_escape(const char *in, int keep_nl, const char *want)
 {

@@ -1,0 +1,167 @@
+/* gpotool hive info HIVE: what a hive file is and whether it is safe to edit, and for
+ * SYSTEM and SOFTWARE hives the facts an administrator checks before a change. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "run/cmdutil.h"
+#include "hive/hivefile.h"
+#include "core/sbuf.h"
+
+static void filetime_text(uint64_t ft, char *buf, size_t n)
+{
+	time_t t = (time_t)(ft / 10000000ull) - (time_t)11644473600ll;
+	struct tm tm;
+
+	if (ft == 0 || !gmtime_r(&t, &tm))
+		snprintf(buf, n, "unknown");
+	else
+		strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static void field(struct gt_ctx *ctx, const char *label, const char *json_name, const char *value)
+{
+	out_text(ctx, "%-20s %s\n", label, value ? value : "(absent)");
+	json_object_object_add(ctx->result, json_name, value ? json_object_new_string(value) : NULL);
+}
+
+static int read_dword(struct hivetx *tx, const char *key, const char *name, uint32_t *out, struct gt_error *e)
+{
+	struct reg_value v;
+	int r = hivetx_read_value(tx, key, name, &v, e);
+
+	if (r == 1 && (v.type != RT_DWORD || v.len != 4))
+		r = 0;
+	if (r == 1)
+		*out = (uint32_t)v.data[0] | (uint32_t)v.data[1] << 8 | (uint32_t)v.data[2] << 16 | (uint32_t)v.data[3] << 24;
+	reg_value_release(&v);
+	return r;
+}
+
+static int system_facts(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
+{
+	char cs_name[32], *name = NULL, *ptype = NULL;
+	struct sbuf key;
+	const char *role;
+	unsigned cs;
+	int r = hivetx_current_control_set(tx, &cs, e);
+
+	if (r <= 0) {
+		field(ctx, "current control set", "current_control_set", NULL);
+		return r;
+	}
+	snprintf(cs_name, sizeof(cs_name), "ControlSet%03u", cs);
+	field(ctx, "current control set", "current_control_set", cs_name);
+	sbuf_init(&key);
+	sbuf_addf(&key, "%s\\%s", cs_name, WINREG_COMPUTER_NAME_KEY);
+	if (hivetx_read_string(tx, key.buf, WINREG_COMPUTER_NAME, &name, e) < 0)
+		goto fail;
+	field(ctx, "computer name", "computer_name", name);
+	sbuf_reset(&key);
+	sbuf_addf(&key, "%s\\%s", cs_name, WINREG_PRODUCT_OPTIONS_KEY);
+	if (hivetx_read_string(tx, key.buf, WINREG_PRODUCT_TYPE, &ptype, e) < 0)
+		goto fail;
+	role = ptype ? product_type_role(ptype) : NULL;
+	field(ctx, "product type", "product_type", ptype);
+	out_text(ctx, "%-20s %s\n", "role", role ? role : ptype ? "unknown ProductType" : "unknown (no ProductType)");
+	json_object_object_add(ctx->result, "role", role ? json_object_new_string(role) : NULL);
+	r = 0;
+	goto out;
+fail:
+	r = -1;
+out:
+	free(name);
+	free(ptype);
+	sbuf_release(&key);
+	return r;
+}
+
+static int software_facts(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
+{
+	char *product = NULL, *build = NULL, *install = NULL, buf[64];
+	uint32_t ubr = 0;
+	int r;
+
+	if (hivetx_read_string(tx, WINREG_CURRENT_VERSION_KEY, "ProductName", &product, e) < 0 ||
+	    hivetx_read_string(tx, WINREG_CURRENT_VERSION_KEY, "CurrentBuild", &build, e) < 0 ||
+	    hivetx_read_string(tx, WINREG_CURRENT_VERSION_KEY, "InstallationType", &install, e) < 0 ||
+	    (r = read_dword(tx, WINREG_CURRENT_VERSION_KEY, "UBR", &ubr, e)) < 0) {
+		r = -1;
+		goto out;
+	}
+	field(ctx, "product name", "product_name", product);
+	if (build && r == 1)
+		snprintf(buf, sizeof(buf), "%s.%u", build, ubr);
+	else if (build)
+		snprintf(buf, sizeof(buf), "%s (no UBR)", build);
+	field(ctx, "build", "build", build ? buf : NULL);
+	field(ctx, "installation type", "installation_type", install);
+	r = 0;
+out:
+	free(product);
+	free(build);
+	free(install);
+	return r;
+}
+
+static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	const struct hive_header *h;
+	struct hivetx tx;
+	char buf[160], *root;
+	size_t nkeys, nvalues;
+	int ret = GT_OK;
+
+	/* the open walks the whole tree and refuses a damaged one, as for every command */
+	if (open_hive_for(ctx, &cmd_hive_info_entry, a, a->argv[0], 0, &tx, e) < 0)
+		return -1;
+	nkeys = tx.tree_keys;
+	nvalues = tx.tree_values;
+	h = &tx.hdr;
+	field(ctx, "file", "file", tx.file.path);
+	snprintf(buf, sizeof(buf), "%lld bytes", (long long)tx.file.st.st_size);
+	out_text(ctx, "%-20s %s\n", "size", buf);
+	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)tx.file.st.st_size));
+	snprintf(buf, sizeof(buf), "regf %u.%u", h->major, h->minor);
+	field(ctx, "format", "format", buf);
+	snprintf(buf, sizeof(buf), "%s (sequence numbers %u/%u)", tx.dirty ? "dirty" : "clean", h->seq1, h->seq2);
+	out_text(ctx, "%-20s %s\n", "state", buf);
+	json_object_object_add(ctx->result, "dirty", json_object_new_boolean(tx.dirty));
+	json_object_object_add(ctx->result, "sequence1", json_object_new_int64(h->seq1));
+	json_object_object_add(ctx->result, "sequence2", json_object_new_int64(h->seq2));
+	field(ctx, "checksum", "checksum", "ok");
+	filetime_text(h->last_written, buf, sizeof(buf));
+	field(ctx, "last written", "last_written", buf);
+	field(ctx, "name in base block", "base_block_name", h->file_name);
+	root = hive_key_name(tx.hive, hive_root(tx.hive), e);
+	if (!root) {
+		hivetx_close(&tx);
+		return -1;
+	}
+	field(ctx, "root key", "root_key", root);
+	snprintf(buf, sizeof(buf), "%zu keys, %zu values, all readable", nkeys, nvalues);
+	out_text(ctx, "%-20s %s\n", "tree", buf);
+	json_object_object_add(ctx->result, "keys", json_object_new_int64((int64_t)nkeys));
+	json_object_object_add(ctx->result, "values", json_object_new_int64((int64_t)nvalues));
+	free(root);
+	snprintf(buf, sizeof(buf), "%s (%s)", hive_kind_name(tx.kind), tx.kind_detected ? "detected from content" : "as given");
+	out_text(ctx, "%-20s %s\n", "kind", buf);
+	json_object_object_add(ctx->result, "kind", json_object_new_string(hive_kind_name(tx.kind)));
+	if (tx.kind == HK_SYSTEM && system_facts(ctx, &tx, e) < 0)
+		ret = -1;
+	else if (tx.kind == HK_SOFTWARE && software_facts(ctx, &tx, e) < 0)
+		ret = -1;
+	hivetx_close(&tx);
+	return ret;
+}
+
+const struct cmd_entry cmd_hive_info_entry = {
+	.name = "hive info",
+	.args_usage = "HIVE [--kind KIND]",
+	.summary = "format, clean or dirty, kind, and for SYSTEM/SOFTWARE the role and build",
+	.options = { "kind=", NULL },
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec_hive_info,
+};

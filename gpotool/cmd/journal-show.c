@@ -1,0 +1,101 @@
+/* gpotool journal show ID: one write in full: who, when, under which ticket, each file with
+ * its SHA-256 before and after and where it stands now, and every change it made. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/cmdutil.h"
+#include "state/journal.h"
+#include "state/plan.h"
+#include "core/textesc.h"
+
+static void show_field(struct gt_ctx *ctx, struct json_object *doc, const char *label, const char *key)
+{
+	const char *v = json_str(doc, key);
+
+	if (v)
+		out_text(ctx, "%-10s %s\n", label, esc(v));
+}
+
+static void show_changes(struct gt_ctx *ctx, struct json_object *t)
+{
+	const char *prefix = json_str(t, "key_prefix");
+	struct gt_error ignored = { 0 };
+	struct sbuf line;
+	struct plan p;
+
+	if (!json_object_object_get(t, "changes"))
+		return;
+	if (plan_from_json(json_object_object_get(t, "changes"), &p, &ignored) < 0) {
+		out_text(ctx, "  changes:  unreadable (%s)\n", esc(ignored.msg));
+		return;
+	}
+	sbuf_init(&line);
+	for (size_t i = 0; i < p.n; i++) {
+		sbuf_reset(&line);
+		change_describe(&p.v[i], prefix ? prefix : "", &line);
+		out_text(ctx, "  %s\n", esc(line.buf));
+	}
+	sbuf_release(&line);
+	plan_release(&p);
+}
+
+static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
+{
+	struct json_object *doc, *targets, *now = json_object_new_array();
+	struct journal_entry *j;
+
+	if (journal_load(ctx_state_dir(ctx), a->argv[0], &j, e) < 0) {
+		json_object_put(now);
+		return -1;
+	}
+	doc = journal_doc(j);
+	json_object_object_add(ctx->result, "entry", json_object_get(doc));
+	out_text(ctx, "entry      %s\n", a->argv[0]);
+	show_field(ctx, doc, "status", "status");
+	show_field(ctx, doc, "started", "started");
+	show_field(ctx, doc, "finished", "finished");
+	show_field(ctx, doc, "operator", "operator");
+	show_field(ctx, doc, "ticket", "ticket");
+	show_field(ctx, doc, "template", "template");
+	show_field(ctx, doc, "command", "command");
+	show_field(ctx, doc, "rollback of", "rollback_of");
+	show_field(ctx, doc, "reason", "reason");
+	show_field(ctx, doc, "recovered", "recovered");
+	if (json_object_object_get(doc, "recovered_by"))
+		show_field(ctx, json_object_object_get(doc, "recovered_by"), "by", "command");
+	if (json_object_object_get(doc, "abandoned_by")) {
+		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "abandoned", "command");
+		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "by", "operator");
+	}
+	targets = json_object_object_get(doc, "targets");
+	for (size_t i = 0; i < json_object_array_length(targets); i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		char cur[SHA256_HEX_LEN + 1];
+		enum target_state st = journal_target_state(t, cur);
+		const char *after = json_str(t, "sha256_after");
+
+		out_text(ctx, "file       %s (%s%s%s)\n", json_str(t, "path") ? esc(json_str(t, "path")) : "?",
+			 json_str(t, "kind") ? esc(json_str(t, "kind")) : "?", json_str(t, "detail") ? ", " : "",
+			 json_str(t, "detail") ? esc(json_str(t, "detail")) : "");
+		out_text(ctx, "  before:   %s\n", json_object_get_boolean(json_object_object_get(t, "existed")) ?
+			 esc(json_str(t, "sha256_before")) : "(absent)");
+		out_text(ctx, "  after:    %s\n", after && *after ? esc(after) : "(absent)");
+		out_text(ctx, "  now:      %s (%s)\n", cur[0] ? cur : "(absent)", target_state_text(st));
+		json_object_array_add(now, json_object_new_string(target_state_text(st)));
+		show_changes(ctx, t);
+	}
+	json_object_object_add(ctx->result, "now", now);
+	journal_free(j);
+	return GT_OK;
+}
+
+const struct cmd_entry cmd_journal_show_entry = {
+	.name = "journal show",
+	.args_usage = "ID",
+	.summary = "show one journal entry: files with hashes then and now, and each change",
+	.options = { NULL },
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec_journal_show,
+};

@@ -1,0 +1,81 @@
+/* One offline hive as a target: opened with every safety check, edited in memory while a
+ * plan records each change with its before-state, and committed through the pipeline of
+ * DESIGN.md: temp file -> stamp -> fsync -> verify with libregf -> journal -> rename. */
+#ifndef GPOTOOL_HIVETX_H
+#define GPOTOOL_HIVETX_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "hive/hive.h"
+#include "hive/hivefile.h"
+#include "state/journal.h"
+#include "reg/keypath.h"
+#include "state/plan.h"
+#include "core/safefile.h"
+#include "core/sbuf.h"
+#include "reg/winreg.h"
+
+struct hivetx {
+	struct locked_file file;
+	struct hive_header hdr;
+	struct hive *hive;
+	enum hive_kind kind;
+	int kind_detected;  /* 1 detected from content, 0 from --kind */
+	int writable;
+	int dirty;          /* read-only opens allow a dirty hive; say so */
+	size_t tree_keys, tree_values; /* counted by the tree check every open makes */
+	struct plan plan;
+	char *journal_id;   /* set by a commit that wrote something */
+	char *warning;      /* set when the change landed but something after it went wrong */
+};
+
+/* Opens path. write = 1 refuses unsafe hives (dirty, bad checksum, version, libregf cannot
+ * read it) and locks the file. Every open, reads too, walks the key tree and refuses a
+ * damaged one (hive_check_tree), so that no command reports as sound what another refuses.
+ * kind_override is a --kind value or NULL. */
+int hivetx_open(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e);
+void hivetx_close(struct hivetx *tx);
+
+/* Why a dirty hive's data may be stale, naming the transaction logs found beside path (or
+ * saying there are none and what that means); refusing adds what to do before an edit.
+ * Appends "is dirty (sequence numbers A != B)..." to out. */
+void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refusing, struct sbuf *out);
+
+/* Resolves a user key path to components below this hive's root: checks that it names
+ * this hive, maps CurrentControlSet through Select\Current. kp released by the caller. */
+int hivetx_resolve(struct hivetx *tx, const char *text, struct keypath *kp, struct gt_error *e);
+
+/* Finds a key: 1 found, 0 absent, -1 error. stored (optional) gets "A\B" as stored; caller frees. */
+int hivetx_find(struct hivetx *tx, const struct keypath *kp, hive_key *out, char **stored, struct gt_error *e);
+
+/* Edits, each recorded in tx->plan with its before-state. Missing parents are created. */
+int hivetx_set_value(struct hivetx *tx, const struct keypath *kp, const struct reg_value *v, struct gt_error *e);
+int hivetx_add_key(struct hivetx *tx, const struct keypath *kp, struct gt_error *e);
+/* 1 deleted, 0 absent (nothing recorded). */
+int hivetx_delete_value(struct hivetx *tx, const struct keypath *kp, const char *name, struct gt_error *e);
+int hivetx_delete_key(struct hivetx *tx, const struct keypath *kp, struct gt_error *e);
+
+/* How this hive's keys are shown ("HKLM\SYSTEM"). */
+const char *hivetx_prefix(const struct hivetx *tx);
+
+/* Commits the plan; an empty plan writes nothing. On success tx->journal_id is set. */
+int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e);
+
+/* Puts bytes (a journal's copy of this hive as it was) in place of the target, through the
+ * same pipeline; tx->plan says what that changes, and libregf must find each change in them. */
+int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const char *state_dir,
+			const struct journal_meta *meta, struct gt_error *e);
+
+/* The current control set number from Select\Current: 1 found, 0 no Select, -1 invalid. */
+int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *e);
+
+/* Reads a value at a key path below the root (no CurrentControlSet mapping):
+ * 1 found (out caller-released), 0 key or value absent, -1 error. */
+int hivetx_read_value(struct hivetx *tx, const char *key, const char *name, struct reg_value *out, struct gt_error *e);
+
+/* Reads a string value at a key path below the root (no CurrentControlSet mapping):
+ * 1 found (*out caller-freed UTF-8), 0 absent, -1 error. */
+int hivetx_read_string(struct hivetx *tx, const char *key, const char *name, char **out, struct gt_error *e);
+
+#endif
