@@ -77,14 +77,14 @@ build/asan/obj/%.o: gpotool/%.c $(HDRS) | deps
 	@echo "  CC/SAN  $<"
 	@$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
-# The data path compiled into kb/datadir.o follows PREFIX: build/prefix holds the PREFIX of the last
+# The data path compiled into core/datadir.o follows PREFIX: build/prefix holds the PREFIX of the last
 # build and is rewritten (so datadir.o is rebuilt) only when it changes, e.g. by
 # `make install PREFIX=/usr` after a default build.
 .PHONY: FORCE
 build/prefix: FORCE
 	@mkdir -p $(@D)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
-build/obj/kb/datadir.o build/asan/obj/kb/datadir.o: build/prefix
+build/obj/core/datadir.o build/asan/obj/core/datadir.o: build/prefix
 
 build/gpotool: $(OBJS)
 	@echo "  LINK    $@"

@@ -30,10 +30,10 @@ static void show_changes(struct gt_ctx *ctx, struct json_object *changes)
 		return;
 	for (size_t i = 0; i < json_object_array_length(changes); i++) {
 		struct json_object *c = json_object_array_get_idx(changes, i);
-		const char *old = json_str(json_object_object_get(c, "old"), "text");
-		const char *nv = json_str(json_object_object_get(c, "new"), "text");
+		const char *old = jsonx_str(json_object_object_get(c, "old"), "text");
+		const char *nv = jsonx_str(json_object_object_get(c, "new"), "text");
 
-		out_text(ctx, "    %-12s %s", or_dash(json_str(c, "action")), or_dash(json_str(c, "path")));
+		out_text(ctx, "    %-12s %s", or_dash(jsonx_str(c, "action")), or_dash(jsonx_str(c, "path")));
 		if (json_object_object_get_ex(c, "old", NULL))
 			out_text(ctx, ": %s -> %s", old ? esc(old) : "(absent)", nv ? esc(nv) : "(absent)");
 		out_text(ctx, "\n");
@@ -43,7 +43,7 @@ static void show_changes(struct gt_ctx *ctx, struct json_object *changes)
 static int show_one(struct json_object *rec, size_t lineno, const char *line, size_t len, void *arg)
 {
 	struct show_filter *f = arg;
-	const char *time = json_str(rec, "time"), *ticket = json_str(rec, "ticket");
+	const char *time = jsonx_str(rec, "time"), *ticket = jsonx_str(rec, "ticket");
 	struct json_object *late = json_object_object_get(rec, "recorded_late");
 
 	(void)line;
@@ -56,31 +56,31 @@ static int show_one(struct json_object *rec, size_t lineno, const char *line, si
 	if ((f->since && (!time || strcmp(time, f->since) < 0)) || (f->ticket && (!ticket || strcmp(ticket, f->ticket) != 0)))
 		return 0;
 	out_text(f->ctx, "#%lld %s %s%s%s: %s -> %s ", (long long)json_object_get_int64(json_object_object_get(rec, "seq")),
-		 or_dash(time), or_dash(json_str(rec, "operator")), ticket ? ", ticket " : "", ticket ? esc(ticket) : "",
-		 or_dash(json_str(rec, "command")), or_dash(json_str(rec, "result")));
+		 or_dash(time), or_dash(jsonx_str(rec, "operator")), ticket ? ", ticket " : "", ticket ? esc(ticket) : "",
+		 or_dash(jsonx_str(rec, "command")), or_dash(jsonx_str(rec, "result")));
 	if (late)
 		out_text(f->ctx, "(recorded late)\n");
 	else
 		out_text(f->ctx, "(exit %d)\n", json_object_get_int(json_object_object_get(rec, "exit")));
-	out_text(f->ctx, "    target       %s\n", or_dash(json_str(rec, "target")));
-	if (json_str(rec, "template"))
-		out_text(f->ctx, "    template     %s\n", esc(json_str(rec, "template")));
-	if (json_str(rec, "error"))
-		out_text(f->ctx, "    error        %s\n", esc(json_str(rec, "error")));
+	out_text(f->ctx, "    target       %s\n", or_dash(jsonx_str(rec, "target")));
+	if (jsonx_str(rec, "template"))
+		out_text(f->ctx, "    template     %s\n", esc(jsonx_str(rec, "template")));
+	if (jsonx_str(rec, "error"))
+		out_text(f->ctx, "    error        %s\n", esc(jsonx_str(rec, "error")));
 	show_changes(f->ctx, json_object_object_get(rec, "changes"));
-	if (json_str(rec, "rollback_of"))
-		out_text(f->ctx, "    rollback of  %s\n", esc(json_str(rec, "rollback_of")));
-	if (json_str(rec, "journal"))
-		out_text(f->ctx, "    journal      %s\n", esc(json_str(rec, "journal")));
+	if (jsonx_str(rec, "rollback_of"))
+		out_text(f->ctx, "    rollback of  %s\n", esc(jsonx_str(rec, "rollback_of")));
+	if (jsonx_str(rec, "journal"))
+		out_text(f->ctx, "    journal      %s\n", esc(jsonx_str(rec, "journal")));
 	if (json_object_object_get(rec, "torn_tail_removed")) {
 		struct json_object *t = json_object_object_get(rec, "torn_tail_removed");
 
 		out_text(f->ctx, "    torn tail    %lld bytes cut off the log before this record (SHA-256 %s)\n",
-			 (long long)json_object_get_int64(json_object_object_get(t, "bytes")), or_dash(json_str(t, "sha256")));
+			 (long long)json_object_get_int64(json_object_object_get(t, "bytes")), or_dash(jsonx_str(t, "sha256")));
 	}
 	if (late)
-		out_text(f->ctx, "    late         %s; written by %s\n", or_dash(json_str(late, "reason")),
-			 or_dash(json_str(late, "written_by")));
+		out_text(f->ctx, "    late         %s; written by %s\n", or_dash(jsonx_str(late, "reason")),
+			 or_dash(jsonx_str(late, "written_by")));
 	json_object_array_add(f->out, json_object_get(rec));
 	f->shown++;
 	return 0;

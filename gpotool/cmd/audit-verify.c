@@ -17,9 +17,9 @@
 /* Why a finished entry has no record yet, when that is a crash's gap and not a deletion. */
 static const char *owed_because(struct json_object *doc)
 {
-	if (json_str(doc, "audit_error"))
-		return json_str(doc, "audit_error");
-	if (json_str(doc, "recovered"))
+	if (jsonx_str(doc, "audit_error"))
+		return jsonx_str(doc, "audit_error");
+	if (jsonx_str(doc, "recovered"))
 		return "recovery ended it, and the run that did was stopped before its record";
 	return "its writer was stopped after the write, before its record";
 }
@@ -40,7 +40,7 @@ static char *unrecorded_write(const char *state, const char *log, struct gt_erro
 
 		if (!missing && !audit_names(named, nnamed, ids[i]) && journal_load(state, ids[i], &j, &ignored) == 0) {
 			struct json_object *doc = journal_doc(j);
-			const char *status = json_str(doc, "status");
+			const char *status = jsonx_str(doc, "status");
 
 			if (strcmp(status, "complete") == 0 || strcmp(status, "rolled-back") == 0) {
 				if (journal_is_audited(state, ids[i]))

@@ -21,7 +21,7 @@ static int exec_journal_abandon(struct gt_ctx *ctx, const struct cmd_args *a, st
 
 	if (journal_load(ctx_state_dir(ctx), id, &j, e) < 0)
 		return -1;
-	target = json_str(json_object_object_get(journal_doc(j), "target"), "path");
+	target = jsonx_str(json_object_object_get(journal_doc(j), "target"), "path");
 	if (target)
 		ctx_set_target(ctx, target);
 	journal_free(j);

@@ -12,16 +12,16 @@
 static void describe_target(struct json_object *doc, struct sbuf *out)
 {
 	struct json_object *t = json_object_object_get(doc, "target");
-	const char *side = json_str(t, "side");
+	const char *side = jsonx_str(t, "side");
 
 	if (t) {
-		sbuf_addf(out, "%s %s", json_str(t, "kind") ? json_str(t, "kind") : "?", json_str(t, "path") ? json_str(t, "path") : "?");
+		sbuf_addf(out, "%s %s", jsonx_str(t, "kind") ? jsonx_str(t, "kind") : "?", jsonx_str(t, "path") ? jsonx_str(t, "path") : "?");
 		if (side)
 			sbuf_addf(out, " (%s)", side);
 		return;
 	}
 	t = json_object_array_get_idx(json_object_object_get(doc, "targets"), 0);
-	sbuf_addstr(out, json_str(t, "path") ? json_str(t, "path") : "?");
+	sbuf_addstr(out, jsonx_str(t, "path") ? jsonx_str(t, "path") : "?");
 }
 
 static int is_pending(const char *status)
@@ -53,18 +53,18 @@ static int exec_journal_list(struct gt_ctx *ctx, const struct cmd_args *a, struc
 			continue;
 		}
 		doc = journal_doc(j);
-		status = json_str(doc, "status");
+		status = jsonx_str(doc, "status");
 		pending += is_pending(status);
 		if (!only_pending || is_pending(status)) {
 			sbuf_init(&target);
 			describe_target(doc, &target);
 			sbuf_init(&line);
-			sbuf_addf(&line, "%s  %-11s %s  ", ids[i], status, json_str(doc, "operator") ? json_str(doc, "operator") : "?");
-			if (json_str(doc, "ticket"))
-				sbuf_addf(&line, "ticket %s  ", json_str(doc, "ticket"));
+			sbuf_addf(&line, "%s  %-11s %s  ", ids[i], status, jsonx_str(doc, "operator") ? jsonx_str(doc, "operator") : "?");
+			if (jsonx_str(doc, "ticket"))
+				sbuf_addf(&line, "ticket %s  ", jsonx_str(doc, "ticket"));
 			sbuf_addstr(&line, target.buf);
-			if (json_str(doc, "rollback_of"))
-				sbuf_addf(&line, "  rollback of %s", json_str(doc, "rollback_of"));
+			if (jsonx_str(doc, "rollback_of"))
+				sbuf_addf(&line, "  rollback of %s", jsonx_str(doc, "rollback_of"));
 			out_text(ctx, "%s\n", esc(line.buf)); /* one line, whatever the entry holds */
 			sbuf_release(&line);
 			o = json_object_new_object();

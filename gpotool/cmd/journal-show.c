@@ -11,7 +11,7 @@
 
 static void show_field(struct gt_ctx *ctx, struct json_object *doc, const char *label, const char *key)
 {
-	const char *v = json_str(doc, key);
+	const char *v = jsonx_str(doc, key);
 
 	if (v)
 		out_text(ctx, "%-10s %s\n", label, esc(v));
@@ -19,7 +19,7 @@ static void show_field(struct gt_ctx *ctx, struct json_object *doc, const char *
 
 static void show_changes(struct gt_ctx *ctx, struct json_object *t)
 {
-	const char *prefix = json_str(t, "key_prefix");
+	const char *prefix = jsonx_str(t, "key_prefix");
 	struct gt_error ignored = { 0 };
 	struct sbuf line;
 	struct plan p;
@@ -72,17 +72,17 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
 		char cur[SHA256_HEX_LEN + 1];
-		enum target_state st = journal_target_state(t, cur);
-		const char *after = json_str(t, "sha256_after");
+		enum journal_file_state st = journal_file_state(t, cur);
+		const char *after = jsonx_str(t, "sha256_after");
 
-		out_text(ctx, "file       %s (%s%s%s)\n", json_str(t, "path") ? esc(json_str(t, "path")) : "?",
-			 json_str(t, "kind") ? esc(json_str(t, "kind")) : "?", json_str(t, "detail") ? ", " : "",
-			 json_str(t, "detail") ? esc(json_str(t, "detail")) : "");
+		out_text(ctx, "file       %s (%s%s%s)\n", jsonx_str(t, "path") ? esc(jsonx_str(t, "path")) : "?",
+			 jsonx_str(t, "kind") ? esc(jsonx_str(t, "kind")) : "?", jsonx_str(t, "detail") ? ", " : "",
+			 jsonx_str(t, "detail") ? esc(jsonx_str(t, "detail")) : "");
 		out_text(ctx, "  before:   %s\n", json_object_get_boolean(json_object_object_get(t, "existed")) ?
-			 esc(json_str(t, "sha256_before")) : "(absent)");
+			 esc(jsonx_str(t, "sha256_before")) : "(absent)");
 		out_text(ctx, "  after:    %s\n", after && *after ? esc(after) : "(absent)");
-		out_text(ctx, "  now:      %s (%s)\n", cur[0] ? cur : "(absent)", target_state_text(st));
-		json_object_array_add(now, json_object_new_string(target_state_text(st)));
+		out_text(ctx, "  now:      %s (%s)\n", cur[0] ? cur : "(absent)", journal_file_state_text(st));
+		json_object_array_add(now, json_object_new_string(journal_file_state_text(st)));
 		show_changes(ctx, t);
 	}
 	json_object_object_add(ctx->result, "now", now);

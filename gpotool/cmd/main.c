@@ -18,6 +18,7 @@
 #include "core/safefile.h"
 #include "core/sbuf.h"
 #include "core/textesc.h"
+#include "state/statedir.h"
 
 #define GPOTOOL_VERSION "0.1.0"
 
@@ -137,7 +138,7 @@ static int audit_sinks_open(const struct gt_ctx *ctx, struct audit_sinks *s, str
 
 	sbuf_init(&path);
 	sbuf_addf(&path, "%s/audit.log", state);
-	ret = state_dir_prepare(state, e) < 0 || audit_open(path.buf, &s->log, e) < 0 ? -1 : 0;
+	ret = statedir_prepare(state, e) < 0 || audit_open(path.buf, &s->log, e) < 0 ? -1 : 0;
 	if (ret == 0 && ctx->audit_copy && audit_open(ctx->audit_copy, &s->copy, e) < 0)
 		ret = -1;
 	sbuf_release(&path);
@@ -197,7 +198,7 @@ static void audit_catch_up(struct gt_ctx *ctx, struct audit_sinks *s)
 		if (sink_append(ctx, s, rec, &o) == 0) {
 			journal_mark_audited(state, ids[i], &ignored);
 			out_warn("journal entry %s had no audit record (%s): appended it now, flagged as recorded late", ids[i],
-				 json_str(json_object_object_get(rec, "recorded_late"), "reason"));
+				 jsonx_str(json_object_object_get(rec, "recorded_late"), "reason"));
 			if (o.copy.code != GT_OK)
 				out_warn("the audit copy '%s' lacks that record: %s", s->copy.path, o.copy.msg);
 		}

@@ -11,7 +11,7 @@
 #include "core/fault.h"
 #include "gpo/gpotx.h"
 #include "run/stage.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 #include "gpo/gpo-fault.h"
 
 /* The template's follow-ups: "then:" lines, and "followups" in JSON. */

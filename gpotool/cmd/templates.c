@@ -7,7 +7,7 @@
 #include "run/cmdutil.h"
 #include "gpo/gpo.h"
 #include "kb/template.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 
 /* The value rules a template's writes meet: refusals always (they say why a value cannot be
  * given), the others for the data the template can write. */

@@ -8,7 +8,7 @@
 #include "run/cmdutil.h"
 #include "gpo/gpotx.h"
 #include "run/stage.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 
 /* {"key", "name", "want": {...}, "have": {...} or null}: what validate compared. */
 static struct json_object *validate_json(const struct template *t, uint32_t want, const struct reg_value *have)

@@ -12,7 +12,7 @@
 #include "core/fault.h"
 #include "reg/keypath.h"
 #include "core/sbuf.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 #include "gpo/gpo-fault.h"
 
 static int load_registry(struct gpotx *tx, int write, struct gt_error *e)

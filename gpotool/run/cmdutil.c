@@ -19,7 +19,7 @@
 #include "core/sbuf.h"
 #include "core/textesc.h"
 #include "hive/verify.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 
 const char *ctx_state_dir(const struct gt_ctx *ctx)
 {
@@ -572,7 +572,7 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 		json_object_object_add(r, "allow_shared_dir", json_object_new_boolean(1));
 	/* absolute, as the journal names it: a path as typed means nothing without its cwd (the
 	 * typed form stays in command_line) */
-	target = ctx->target ? ctx->target : json_str(ctx->result, "target");
+	target = ctx->target ? ctx->target : jsonx_str(ctx->result, "target");
 	if (target) {
 		char *abs = absolute_path(target);
 
@@ -597,13 +597,13 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 /* Why a record is written late, from what the entry says happened to it. */
 static const char *late_reason(struct json_object *doc)
 {
-	const char *status = json_str(doc, "status");
+	const char *status = jsonx_str(doc, "status");
 
 	if (strcmp(status, "rolled-back") == 0)
 		return "the write was interrupted and undone by recovery (its files put back as they were before it)";
-	if (json_str(doc, "recovered"))
+	if (jsonx_str(doc, "recovered"))
 		return "the write was interrupted and finished by recovery (from its staged files)";
-	if (json_str(doc, "audit_error"))
+	if (jsonx_str(doc, "audit_error"))
 		return "its writer could not append this record when it finished";
 	return "its writer was killed after the write, before it appended this record";
 }
@@ -614,7 +614,7 @@ struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_obje
 	struct json_object *targets = json_object_object_get(doc, "targets"), *late = json_object_new_object();
 	struct json_object *by = json_object_object_get(doc, "recovered_by");
 	struct passwd *pw = getpwuid(getuid());
-	int undone = strcmp(json_str(doc, "status"), "rolled-back") == 0;
+	int undone = strcmp(jsonx_str(doc, "status"), "rolled-back") == 0;
 	char host[256] = "", now[32];
 
 	utc_now(now, sizeof(now));
@@ -637,7 +637,7 @@ struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_obje
 	json_object_object_add(r, "user", pw ? json_object_new_string(pw->pw_name) : NULL);
 	json_object_object_add(r, "host", json_object_new_string(host));
 	copy_field(r, "ticket", doc, "ticket");
-	json_object_object_add(r, "command", json_object_new_string(json_str(doc, "command_name") ? json_str(doc, "command_name") : "?"));
+	json_object_object_add(r, "command", json_object_new_string(jsonx_str(doc, "command_name") ? jsonx_str(doc, "command_name") : "?"));
 	copy_field(r, "command_line", doc, "command");
 	json_object_object_add(r, "target", json_object_get(json_object_object_get(json_object_object_get(doc, "target"), "path")));
 	copy_field(r, "template", doc, "template");

@@ -19,7 +19,7 @@
 #include "state/plan.h"
 #include "core/safefile.h"
 #include "kb/template.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 
 /* One rollback: the entry, the file it names first, and that file's recorded changes. */
 struct rollback {
@@ -46,13 +46,13 @@ static int path_is_plain(const char *p)
 static int check_status(const struct rollback *r, int allow_pending, struct gt_error *e)
 {
 	struct json_object *doc = journal_doc(r->j);
-	const char *status = json_str(doc, "status");
+	const char *status = jsonx_str(doc, "status");
 
 	if (strcmp(status, "complete") == 0 || (allow_pending && strcmp(status, "pending") == 0))
 		return 0;
 	if (strcmp(status, "failed") == 0)
 		return gt_fail(e, GT_REFUSED, "journal entry %s changed nothing (it failed: %s); there is nothing to roll back",
-			       r->id, json_str(doc, "reason") ? json_str(doc, "reason") : "no reason recorded");
+			       r->id, jsonx_str(doc, "reason") ? jsonx_str(doc, "reason") : "no reason recorded");
 	if (strcmp(status, "rolled-back") == 0)
 		return gt_fail(e, GT_REFUSED, "journal entry %s was interrupted and put back by gpotool's recovery; "
 			       "nothing of it is in place to roll back", r->id);
@@ -73,14 +73,14 @@ static int load(struct rollback *r, struct gt_error *e)
 	r->target = json_object_object_get(doc, "target");
 	targets = json_object_object_get(doc, "targets");
 	r->file = json_object_array_get_idx(targets, 0);
-	path = json_str(r->target, "path");
-	if (!r->target || !path_is_plain(path) || !json_str(r->target, "kind"))
+	path = jsonx_str(r->target, "path");
+	if (!r->target || !path_is_plain(path) || !jsonx_str(r->target, "kind"))
 		return gt_fail(e, GT_REFUSED, "journal entry %s does not name its target by an absolute path; not following it", r->id);
-	if (!path_is_plain(json_str(r->file, "path")))
+	if (!path_is_plain(jsonx_str(r->file, "path")))
 		return gt_fail(e, GT_REFUSED, "journal entry %s names a file by a path that is not plain and absolute; not following it", r->id);
 	/* a folder on the way that is now a symbolic link would lead the write elsewhere */
 	for (size_t i = 0; json_object_is_type(targets, json_type_array) && i < json_object_array_length(targets); i++) {
-		const char *p = json_str(json_object_array_get_idx(targets, i), "path");
+		const char *p = jsonx_str(json_object_array_get_idx(targets, i), "path");
 
 		if (p && !path_is_plain(p))
 			return gt_fail(e, GT_REFUSED, "journal entry %s names a file by a path that is not plain and absolute; "
@@ -96,7 +96,7 @@ static int load(struct rollback *r, struct gt_error *e)
 /* After the target is locked, recovery may have ended a pending entry: read it again. */
 static int reload_if_pending(struct rollback *r, struct gt_error *e)
 {
-	if (strcmp(json_str(journal_doc(r->j), "status"), "pending") != 0)
+	if (strcmp(jsonx_str(journal_doc(r->j), "status"), "pending") != 0)
 		return 0;
 	if (load(r, e) < 0)
 		return -1;
@@ -181,7 +181,7 @@ static int hive_drift(struct rollback *r, struct hivetx *tx, const char *now_sha
 	sbuf_release(&lines);
 	return gt_fail(e, GT_REFUSED, "'%s' changed since journal entry %s (SHA-256 now %.12s..., it left %.12s...); nothing "
 		       "written. --logical undoes only this entry's changes and keeps the rest", tx->file.path, r->id, now_sha,
-		       json_str(r->file, "sha256_after"));
+		       jsonx_str(r->file, "sha256_after"));
 }
 
 /* Rolled back already (or never applied here): nothing to do, and saying so is the answer. */
@@ -195,7 +195,7 @@ static int already_before(struct rollback *r, const char *path)
 
 static int hive_exact(struct rollback *r, struct hivetx *tx, const struct plan *inv, struct gt_error *e)
 {
-	const char *want = json_str(r->file, "sha256_before");
+	const char *want = jsonx_str(r->file, "sha256_before");
 	struct journal_meta meta;
 	char now[SHA256_HEX_LEN + 1];
 	uint8_t *bytes;
@@ -329,7 +329,7 @@ static int hive_logical(struct rollback *r, struct hivetx *tx, const struct plan
 
 static int rollback_hive(struct rollback *r, struct gt_error *e)
 {
-	const char *path = json_str(r->target, "path");
+	const char *path = jsonx_str(r->target, "path");
 	char now[SHA256_HEX_LEN + 1];
 	struct hivetx tx;
 	struct plan inv;
@@ -337,11 +337,11 @@ static int rollback_hive(struct rollback *r, struct gt_error *e)
 
 	if (r->o->undo_on_clients)
 		return gt_fail(e, GT_USAGE, "--undo-on-clients is for GPO entries; journal entry %s changed the hive '%s'", r->id, path);
-	if (strcmp(json_str(r->file, "path"), path) != 0 || !json_str(r->file, "kind") ||
-	    strcmp(json_str(r->file, "kind"), "hive") != 0)
+	if (strcmp(jsonx_str(r->file, "path"), path) != 0 || !jsonx_str(r->file, "kind") ||
+	    strcmp(jsonx_str(r->file, "kind"), "hive") != 0)
 		return gt_fail(e, GT_REFUSED, "journal entry %s is inconsistent: its file is not its target hive", r->id);
 	/* a dry run opens as a real run does (as stage --dry-run): the same checks, the same lock */
-	if (open_hive_path(r->ctx, path, json_str(r->file, "detail"), 1, &tx, e) < 0)
+	if (open_hive_path(r->ctx, path, jsonx_str(r->file, "detail"), 1, &tx, e) < 0)
 		return -1;
 	json_result(r, r->o->logical ? "logical" : "exact", path);
 	ret = reload_if_pending(r, e);
@@ -349,11 +349,11 @@ static int rollback_hive(struct rollback *r, struct gt_error *e)
 		ret = sha256_fd_hex(tx.file.fd, now, e);
 	if (ret == 0) {
 		plan_invert(&r->plan, &inv);
-		if (!r->o->logical && strcmp(now, json_str(r->file, "sha256_before") ? json_str(r->file, "sha256_before") : "") == 0)
+		if (!r->o->logical && strcmp(now, jsonx_str(r->file, "sha256_before") ? jsonx_str(r->file, "sha256_before") : "") == 0)
 			ret = already_before(r, path);
 		else if (r->o->logical)
 			ret = hive_logical(r, &tx, &inv, e);
-		else if (strcmp(now, json_str(r->file, "sha256_after") ? json_str(r->file, "sha256_after") : "") == 0)
+		else if (strcmp(now, jsonx_str(r->file, "sha256_after") ? jsonx_str(r->file, "sha256_after") : "") == 0)
 			ret = hive_exact(r, &tx, &inv, e);
 		else
 			ret = hive_drift(r, &tx, now, e);
@@ -385,8 +385,8 @@ static int check_gpo_paths(struct rollback *r, struct gpotx *tx, struct gt_error
 	struct json_object *targets = json_object_object_get(journal_doc(r->j), "targets");
 	char *reg = absolute_path(tx->reg_path), *gpt = tx->gpo.backup ? NULL : absolute_path(tx->gpo.gpt_path);
 	struct json_object *t1 = json_object_array_get_idx(targets, 1);
-	int ok = strcmp(reg, json_str(r->file, "path")) == 0 &&
-		 (tx->gpo.backup ? t1 == NULL : (t1 && json_str(t1, "path") && strcmp(gpt, json_str(t1, "path")) == 0));
+	int ok = strcmp(reg, jsonx_str(r->file, "path")) == 0 &&
+		 (tx->gpo.backup ? t1 == NULL : (t1 && jsonx_str(t1, "path") && strcmp(gpt, jsonx_str(t1, "path")) == 0));
 
 	free(reg);
 	free(gpt);
@@ -614,7 +614,7 @@ static int gpo_drift(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, c
 	sbuf_release(&cur);
 	return gt_fail(e, GT_REFUSED, "'%s' changed since journal entry %s (SHA-256 now %.12s..., it left %.12s...); nothing "
 		       "written. --logical undoes only this entry's item and keeps the rest", tx->reg_path, r->id,
-		       now_sha[0] ? now_sha : "(absent)", json_str(r->file, "sha256_after"));
+		       now_sha[0] ? now_sha : "(absent)", jsonx_str(r->file, "sha256_after"));
 }
 
 /* The folders the entry made for the Registry.xml it created (journaled as created_dirs),
@@ -656,7 +656,7 @@ static int gpo_commit(struct rollback *r, struct gpotx *tx, struct gpo_undo *u, 
 /* The file holds what it held before the entry (absent if it did not exist). */
 static int as_before(const struct rollback *r, const char *now_sha)
 {
-	const char *before = json_str(r->file, "sha256_before");
+	const char *before = jsonx_str(r->file, "sha256_before");
 
 	if (!json_object_get_boolean(json_object_object_get(r->file, "existed")))
 		return !now_sha[0];
@@ -665,7 +665,7 @@ static int as_before(const struct rollback *r, const char *now_sha)
 
 static int rollback_gpo(struct rollback *r, struct gt_error *e)
 {
-	const char *side = json_str(r->target, "side"), *after = json_str(r->file, "sha256_after");
+	const char *side = jsonx_str(r->target, "side"), *after = jsonx_str(r->file, "sha256_after");
 	int user = side && strcmp(side, "User") == 0, exact, ret;
 	struct gpo_undo u = { 0 };
 	char now[SHA256_HEX_LEN + 1] = "";
@@ -678,12 +678,12 @@ static int rollback_gpo(struct rollback *r, struct gt_error *e)
 		return gt_fail(e, GT_REFUSED, "journal entry %s does not record one GPP item; gpotool writes one per entry", r->id);
 	u.hive = hive;
 	u.name = r->plan.v[0].name;
-	if (r->o->dry_run ? gpotx_open(&tx, json_str(r->target, "path"), user, 0, e) < 0
-			  : open_gpo_for(r->ctx, json_str(r->target, "path"), user, 1, &tx, e) < 0) {
+	if (r->o->dry_run ? gpotx_open(&tx, jsonx_str(r->target, "path"), user, 0, e) < 0
+			  : open_gpo_for(r->ctx, jsonx_str(r->target, "path"), user, 1, &tx, e) < 0) {
 		free(hive);
 		return -1;
 	}
-	json_result(r, r->o->logical ? "logical" : "exact", json_str(r->target, "path"));
+	json_result(r, r->o->logical ? "logical" : "exact", jsonx_str(r->target, "path"));
 	ret = check_gpo_paths(r, &tx, e);
 	if (ret == 0)
 		ret = reload_if_pending(r, e);
@@ -735,7 +735,7 @@ int rollback_entry(struct gt_ctx *ctx, const char *id, const struct rollback_opt
 	if (ret == 0)
 		ret = check_status(&r, 1, e);
 	if (ret == 0) {
-		kind = json_str(r.target, "kind");
+		kind = jsonx_str(r.target, "kind");
 		if (strcmp(kind, "hive") == 0)
 			ret = rollback_hive(&r, e);
 		else if (strcmp(kind, "gpo") == 0)

@@ -15,7 +15,7 @@
 #include "hive/hivetx.h"
 #include "reg/keypath.h"
 #include "core/sbuf.h"
-#include "kb/datadir.h"
+#include "core/datadir.h"
 
 /* Display name of the Intune Certificate Connector's Uninstall entry (KB5014754 Intune
  * guidance; the connector's installer writes it). */

@@ -132,7 +132,7 @@ static void chain_head(const struct sbuf *last, unsigned long long *seq, char pr
 	sbuf_init(&covered);
 	if (audit_line_split(last->buf, last->len, &covered, prev) < 0)
 		sha256_hex(last->buf, last->len, prev);
-	o = json_parse_exact((const uint8_t *)last->buf, last->len);
+	o = jsonx_parse_exact((const uint8_t *)last->buf, last->len);
 	*seq = (unsigned long long)json_object_get_int64(json_object_object_get(o, "seq"));
 	json_object_put(o);
 	sbuf_release(&covered);
@@ -141,7 +141,7 @@ static void chain_head(const struct sbuf *last, unsigned long long *seq, char pr
 /* A whole record: a JSON object ending in its own hash. */
 static int is_record_line(const char *line, size_t len)
 {
-	struct json_object *o = json_parse_exact((const uint8_t *)line, len);
+	struct json_object *o = jsonx_parse_exact((const uint8_t *)line, len);
 	char hash[SHA256_HEX_LEN + 1];
 	struct sbuf covered;
 	int ok;
@@ -275,10 +275,10 @@ int audit_head_read(const char *log_path, unsigned long long *seq, char hash[SHA
 		free(path);
 		return -1;
 	}
-	o = json_parse_exact(buf, len);
+	o = jsonx_parse_exact(buf, len);
 	free(buf);
 	s = json_object_object_get(o, "seq");
-	h = json_str(o, "hash");
+	h = jsonx_str(o, "hash");
 	if (!json_object_is_type(s, json_type_int) || json_object_get_int64(s) < 1 || !h || strlen(h) != SHA256_HEX_LEN ||
 	    strspn(h, "0123456789abcdef") != SHA256_HEX_LEN)
 		ret = gt_fail(e, GT_MISMATCH, "the head file '%s' is not a head record (edited or damaged)", path);
@@ -368,7 +368,7 @@ int audit_each(const char *path, int (*each)(struct json_object *record, size_t 
 		lineno++;
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
-		o = (size_t)n <= AUDIT_MAX_LINE ? json_parse_exact((const uint8_t *)line, (size_t)n) : NULL;
+		o = (size_t)n <= AUDIT_MAX_LINE ? jsonx_parse_exact((const uint8_t *)line, (size_t)n) : NULL;
 		ret = each(json_object_is_type(o, json_type_object) ? o : NULL, lineno, line, (size_t)n, arg);
 		json_object_put(o);
 	}
@@ -390,7 +390,7 @@ struct id_list {
 static int collect_journal_id(struct json_object *rec, size_t lineno, const char *line, size_t len, void *arg)
 {
 	struct id_list *s = arg;
-	const char *id = json_str(rec, "journal");
+	const char *id = jsonx_str(rec, "journal");
 
 	(void)lineno;
 	(void)line;
@@ -450,7 +450,7 @@ static int verify_one(struct json_object *rec, size_t lineno, const char *line, 
 	struct audit_verdict *v = s->v;
 	char hash[SHA256_HEX_LEN + 1], actual[SHA256_HEX_LEN + 1];
 	struct sbuf covered;
-	const char *prev = json_str(rec, "prev");
+	const char *prev = jsonx_str(rec, "prev");
 	struct json_object *seq = json_object_object_get(rec, "seq");
 	int ok;
 

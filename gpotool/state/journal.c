@@ -21,6 +21,7 @@
 #include "core/safefile.h"
 #include "core/sbuf.h"
 #include "core/textesc.h"
+#include "state/statedir.h"
 
 struct journal_entry {
 	char *id;
@@ -91,44 +92,6 @@ static void drop_lock(const char *id)
 	close(h->fd);
 	free(h->id);
 	*h = held[--nheld];
-}
-
-static int mkdir_private(const char *path, struct gt_error *e)
-{
-	struct stat st;
-
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return gt_fail(e, GT_FAILED, "unable to create '%s': %s", path, strerror(errno));
-	if (lstat(path, &st) < 0)
-		return gt_fail(e, GT_FAILED, "unable to stat '%s': %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return gt_fail(e, GT_REFUSED, "state path '%s' is not a directory", path);
-	if (st.st_uid != geteuid())
-		return gt_fail(e, GT_REFUSED, "state directory '%s' belongs to another user (uid %u)", path, (unsigned)st.st_uid);
-	if (st.st_mode & 022)
-		return gt_fail(e, GT_REFUSED, "state directory '%s' is writable by other users (mode %04o); chmod 700 it",
-			       path, (unsigned)(st.st_mode & 07777));
-	return 0;
-}
-
-int state_dir_prepare(const char *dir, struct gt_error *e)
-{
-	char *p = xstrdup(dir);
-	int ret = 0;
-
-	/* create missing parents too, as `mkdir -p` (XDG state dirs often do not exist yet) */
-	for (char *s = p + 1; *s && ret == 0; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = gt_fail(e, GT_FAILED, "unable to create '%s': %s", p, strerror(errno));
-		*s = '/';
-	}
-	if (ret == 0)
-		ret = mkdir_private(p, e);
-	free(p);
-	return ret;
 }
 
 /* IDs sort in time order (microseconds), and the random tail keeps two hosts apart. */
@@ -300,7 +263,7 @@ static void make_copies_private(struct journal_entry *j)
 	struct json_object *targets = json_object_object_get(j->doc, "targets");
 
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		const char *copy = json_str(json_object_array_get_idx(targets, i), "before_copy");
+		const char *copy = jsonx_str(json_object_array_get_idx(targets, i), "before_copy");
 		struct sbuf p;
 
 		if (!copy || strchr(copy, '/'))
@@ -376,7 +339,7 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	*out = NULL;
 	sbuf_init(&path);
 	sbuf_addf(&path, "%s/journal", state_dir);
-	if (state_dir_prepare(state_dir, e) < 0 || mkdir_private(path.buf, e) < 0) {
+	if (statedir_prepare(state_dir, e) < 0 || statedir_mkdir_private(path.buf, e) < 0) {
 		sbuf_release(&path);
 		return -1;
 	}
@@ -479,13 +442,6 @@ void journal_free(struct journal_entry *j)
 
 /* ---- reading entries back ---- */
 
-const char *json_str(struct json_object *obj, const char *key)
-{
-	struct json_object *v = json_object_object_get(obj, key);
-
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 /* new_id's shape exactly: 20251105T101112.123456Z-0a1b2c3d */
 int journal_id_valid(const char *id)
 {
@@ -554,31 +510,6 @@ int journal_list_ids(const char *state_dir, char ***ids, size_t *n, struct gt_er
 	return list_dirs(state_dir, 1, ids, n, e);
 }
 
-/* A JSON document that is all of buf, nothing before or after it. Caller puts it. */
-struct json_object *json_parse_exact(const uint8_t *buf, size_t len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o;
-
-	if (len > INT32_MAX || memchr(buf, '\0', len)) {
-		json_tokener_free(tok);
-		return NULL;
-	}
-	o = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
-	if (o && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(o);
-		o = NULL;
-	}
-	for (size_t i = o ? json_tokener_get_parse_end(tok) : len; i < len; i++)
-		if (!strchr(" \t\r\n", buf[i])) {
-			json_object_put(o);
-			o = NULL;
-			break;
-		}
-	json_tokener_free(tok);
-	return o;
-}
-
 int journal_load(const char *state_dir, const char *id, struct journal_entry **out, struct gt_error *e)
 {
 	struct journal_entry *j;
@@ -604,12 +535,12 @@ int journal_load(const char *state_dir, const char *id, struct journal_entry **o
 	j = xcalloc(1, sizeof(*j));
 	j->lock_fd = -1;
 	j->id = xstrdup(id);
-	j->doc = json_parse_exact(text, len);
+	j->doc = jsonx_parse_exact(text, len);
 	free(text);
 	*strrchr(file.buf, '/') = '\0';
 	j->dir = sbuf_detach(&file, NULL);
 	targets = json_object_object_get(j->doc, "targets");
-	if (!j->doc || !json_str(j->doc, "status") || !json_object_is_type(targets, json_type_array) ||
+	if (!j->doc || !jsonx_str(j->doc, "status") || !json_object_is_type(targets, json_type_array) ||
 	    json_object_array_length(targets) == 0 || json_object_array_length(targets) > 2) {
 		journal_free(j);
 		return gt_fail(e, GT_REFUSED, "journal entry '%s' is damaged: its entry.json is not a journal entry", id);
@@ -639,7 +570,7 @@ struct json_object *journal_doc(const struct journal_entry *j)
 int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
 {
 	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
-	const char *want = json_str(t, "sha256_before");
+	const char *want = jsonx_str(t, "sha256_before");
 	char name[32], sha[SHA256_HEX_LEN + 1];
 	struct sbuf path;
 	int ret;
@@ -647,7 +578,7 @@ int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, 
 	*buf = NULL;
 	*len = 0;
 	snprintf(name, sizeof(name), "before-%zu.bin", i);
-	if (!t || !want || !json_str(t, "before_copy") || strcmp(json_str(t, "before_copy"), name) != 0)
+	if (!t || !want || !jsonx_str(t, "before_copy") || strcmp(jsonx_str(t, "before_copy"), name) != 0)
 		return gt_fail(e, GT_REFUSED, "journal entry '%s' has no copy of target %zu", j->id, i + 1);
 	sbuf_init(&path);
 	sbuf_addf(&path, "%s/%s", j->dir, name);
@@ -669,35 +600,35 @@ int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, 
 
 static int file_sha(const char *path, char out[SHA256_HEX_LEN + 1]);
 
-enum target_state journal_target_state(struct json_object *t, char cur[SHA256_HEX_LEN + 1])
+enum journal_file_state journal_file_state(struct json_object *t, char cur[SHA256_HEX_LEN + 1])
 {
-	const char *path = json_str(t, "path"), *after = json_str(t, "sha256_after"), *before = json_str(t, "sha256_before");
+	const char *path = jsonx_str(t, "path"), *after = jsonx_str(t, "sha256_after"), *before = jsonx_str(t, "sha256_before");
 	int existed = json_object_get_boolean(json_object_object_get(t, "existed"));
 
 	cur[0] = '\0';
 	if (!path || file_sha(path, cur) < 0)
-		return TARGET_CHANGED_SINCE;
+		return JFILE_CHANGED_SINCE;
 	if (after && strcmp(cur, after) == 0)
-		return TARGET_AS_LEFT;
+		return JFILE_AS_LEFT;
 	if (before && existed ? strcmp(cur, before) == 0 : !cur[0])
-		return TARGET_AS_BEFORE;
-	return cur[0] ? TARGET_CHANGED_SINCE : TARGET_ABSENT;
+		return JFILE_AS_BEFORE;
+	return cur[0] ? JFILE_CHANGED_SINCE : JFILE_ABSENT;
 }
 
-const char *target_state_text(enum target_state s)
+const char *journal_file_state_text(enum journal_file_state s)
 {
 	switch (s) {
-	case TARGET_AS_LEFT: return "as this change left it";
-	case TARGET_AS_BEFORE: return "as it was before this change";
-	case TARGET_CHANGED_SINCE: return "changed since";
-	case TARGET_ABSENT: return "absent";
+	case JFILE_AS_LEFT: return "as this change left it";
+	case JFILE_AS_BEFORE: return "as it was before this change";
+	case JFILE_CHANGED_SINCE: return "changed since";
+	case JFILE_ABSENT: return "absent";
 	}
 	return "?";
 }
 
 static const char *target_str(struct json_object *t, const char *key)
 {
-	return json_str(t, key);
+	return jsonx_str(t, key);
 }
 
 /* The SHA-256 of a file, or "" when it does not exist. */
@@ -1076,7 +1007,7 @@ static int write_intent(const char *state_dir, const char *const *paths, size_t 
 
 	sbuf_init(&dir);
 	sbuf_addf(&dir, "%s/writers", state_dir);
-	if (state_dir_prepare(state_dir, e) < 0 || mkdir_private(dir.buf, e) < 0) {
+	if (statedir_prepare(state_dir, e) < 0 || statedir_mkdir_private(dir.buf, e) < 0) {
 		sbuf_release(&dir);
 		return -1;
 	}
@@ -1267,7 +1198,7 @@ static void sweep_temps(const char *state_dir, const char *const *paths, size_t 
 static void collect_staged(struct json_object *doc, struct sbuf *ended, struct sbuf *open_staged)
 {
 	struct json_object *targets = json_object_object_get(doc, "targets");
-	const char *status = json_str(doc, "status");
+	const char *status = jsonx_str(doc, "status");
 
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		const char *staged = target_str(json_object_array_get_idx(targets, i), "staged");
@@ -1299,7 +1230,7 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 		 * one whose directory is locked belongs to a writer still running */
 		if (ret == 0 && journal_load(state_dir, ids[i], &j, &ignored) == 0) {
 			if (names_one_of(json_object_object_get(j->doc, "targets"), paths, npaths)) {
-				if (strcmp(json_str(j->doc, "status"), "pending") == 0 && !held_find(j->id) &&
+				if (strcmp(jsonx_str(j->doc, "status"), "pending") == 0 && !held_find(j->id) &&
 				    (j->lock_fd = lock_entry_dir(j->dir, 0)) >= 0) {
 					ret = recover_entry(j, how, report, e);
 					if (ret == 0) {
@@ -1391,7 +1322,7 @@ static char *status_of(const char *state_dir, const char *id)
 
 	if (journal_load(state_dir, id, &j, &ignored) < 0)
 		return xstrdup("");
-	status = xstrdup(json_str(j->doc, "status"));
+	status = xstrdup(jsonx_str(j->doc, "status"));
 	journal_free(j);
 	return status;
 }
@@ -1482,9 +1413,9 @@ static int reload_locked(const char *state_dir, struct journal_entry **j, struct
 	(*j)->lock_fd = -1;
 	journal_free(*j);
 	*j = now;
-	if (strcmp(json_str(now->doc, "status"), "pending") != 0) {
+	if (strcmp(jsonx_str(now->doc, "status"), "pending") != 0) {
 		gt_fail(e, GT_REFUSED, "journal entry %s is no longer pending: another gpotool ended it ('%s') while this one "
-			"waited; nothing was changed", now->id, esc(json_str(now->doc, "status")));
+			"waited; nothing was changed", now->id, esc(jsonx_str(now->doc, "status")));
 		journal_free(now);
 		return -1;
 	}
@@ -1502,7 +1433,7 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 
 	if (journal_load(state_dir, id, &j, e) < 0)
 		return -1;
-	status = json_str(j->doc, "status");
+	status = jsonx_str(j->doc, "status");
 	if (strcmp(status, "pending") != 0) {
 		gt_fail(e, GT_REFUSED, "journal entry %s is '%s', not pending: there is nothing to abandon", id, esc(status));
 		journal_free(j);
@@ -1520,9 +1451,9 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
 		char cur[SHA256_HEX_LEN + 1];
-		enum target_state st = journal_target_state(t, cur);
+		enum journal_file_state st = journal_file_state(t, cur);
 
-		sbuf_addf(report, "'%s' is left as it is: %s (SHA-256 %s)\n", esc(target_str(t, "path")), target_state_text(st),
+		sbuf_addf(report, "'%s' is left as it is: %s (SHA-256 %s)\n", esc(target_str(t, "path")), journal_file_state_text(st),
 			  cur[0] ? cur : "absent");
 	}
 	iso_time(now, sizeof(now));

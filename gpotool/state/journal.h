@@ -9,6 +9,7 @@
 
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/jsonx.h"
 #include "state/plan.h"
 #include "core/safefile.h"
 #include "core/sbuf.h"
@@ -47,8 +48,6 @@ struct journal_target {
 
 struct journal_entry;
 
-/* Creates the state directory (0700) if needed and refuses one other users can write. */
-int state_dir_prepare(const char *dir, struct gt_error *e);
 
 /* Writes a pending entry (fsynced) before any target is replaced: one per file the change
  * replaces (a GPO change replaces Registry.xml and GPT.INI). *out freed by journal_free. */
@@ -118,14 +117,10 @@ struct json_object *journal_doc(const struct journal_entry *j);
 int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e);
 /* Where a recorded target stands now, against the entry's hashes. cur gets its SHA-256
  * ("" when absent). */
-enum target_state { TARGET_AS_LEFT, TARGET_AS_BEFORE, TARGET_CHANGED_SINCE, TARGET_ABSENT };
-enum target_state journal_target_state(struct json_object *target, char cur[SHA256_HEX_LEN + 1]);
-const char *target_state_text(enum target_state s);
+enum journal_file_state { JFILE_AS_LEFT, JFILE_AS_BEFORE, JFILE_CHANGED_SINCE, JFILE_ABSENT };
+enum journal_file_state journal_file_state(struct json_object *target, char cur[SHA256_HEX_LEN + 1]);
+const char *journal_file_state_text(enum journal_file_state s);
 
-/* A JSON document that is exactly buf (trailing blanks allowed), or NULL. Caller puts it. */
-struct json_object *json_parse_exact(const uint8_t *buf, size_t len);
-/* A JSON string field of obj, or NULL. */
-const char *json_str(struct json_object *obj, const char *key);
 void journal_free(struct journal_entry *j);
 
 #endif

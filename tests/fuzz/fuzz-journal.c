@@ -1,6 +1,6 @@
 /* Journal entries (STATE/journal/ID/entry.json) are read back by `journal show` and
  * `rollback`; a damaged or edited one must be refused, never misread. The input goes through
- * json_parse_exact, then plan_from_json on the document itself and on each
+ * jsonx_parse_exact, then plan_from_json on the document itself and on each
  * targets[i].changes (where rollback finds them); a plan that loads is inverted (rollback's
  * plan) and written back with plan_to_json, which must load again to the same changes. */
 #include <json-c/json.h>
@@ -58,7 +58,7 @@ static void check_plan(struct json_object *changes)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct json_object *doc = json_parse_exact(data, size), *targets;
+	struct json_object *doc = jsonx_parse_exact(data, size), *targets;
 
 	if (!doc)
 		return 0;

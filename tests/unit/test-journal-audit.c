@@ -142,15 +142,15 @@ static void test_json_parse_exact(void **state)
 	struct json_object *o;
 
 	(void)state;
-	o = json_parse_exact((const uint8_t *)"{\"a\": 1}\n", 9);
+	o = jsonx_parse_exact((const uint8_t *)"{\"a\": 1}\n", 9);
 	assert_non_null(o);
 	json_object_put(o);
-	assert_null(json_parse_exact((const uint8_t *)"{\"a\": 1} x", 10));
-	assert_null(json_parse_exact((const uint8_t *)"{\"a\": 1}{}", 10));
-	assert_null(json_parse_exact((const uint8_t *)"{\"a\": 1", 7));
-	assert_null(json_parse_exact((const uint8_t *)"{\"a\":\0 1}", 9));
+	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\": 1} x", 10));
+	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\": 1}{}", 10));
+	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\": 1", 7));
+	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\":\0 1}", 9));
 	/* not NUL-terminated: only len bytes are read */
-	o = json_parse_exact((const uint8_t *)"[1]]]]", 3);
+	o = jsonx_parse_exact((const uint8_t *)"[1]]]]", 3);
 	assert_non_null(o);
 	json_object_put(o);
 }

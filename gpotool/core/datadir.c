@@ -1,5 +1,5 @@
 /* Where the templates and data tables are found; see datadir.h. */
-#include "kb/datadir.h"
+#include "core/datadir.h"
 
 #include <libgen.h>
 #include <limits.h>
