@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "state/audit.h"
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "state/journal.h"
 #include "core/textesc.h"
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "state/audit.h"
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "state/journal.h"
 #include "core/textesc.h"
 

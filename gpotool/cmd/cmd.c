@@ -268,3 +268,23 @@ void cmd_print_usage(FILE *out)
 		     "\nexit codes: 0 done, 1 checked and not as expected, 2 usage error,\n"
 		     "            3 refused as unsafe or invalid (nothing written), 4 I/O or internal error (nothing written)\n");
 }
+
+static int open_hive_arg(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+			 struct gt_error *e)
+{
+	struct target_request rq = { .what = a->argv[0], .hive_kind = cmd_opt(entry, a, "kind") };
+
+	return run_target_open(ctx, t, target_kind_named("hive"), &rq, e);
+}
+
+struct hivetx *cmd_hive_read(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+			     struct gt_error *e)
+{
+	return open_hive_arg(ctx, entry, a, t, e) < 0 ? NULL : target_hive(t, e);
+}
+
+int cmd_hive_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+		   struct gt_error *e)
+{
+	return open_hive_arg(ctx, entry, a, t, e) < 0 ? -1 : target_begin(t, 0, e);
+}

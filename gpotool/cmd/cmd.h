@@ -7,30 +7,10 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "run/run.h"
+#include "target/target.h"
 
 struct json_object;
-
-/* What every command gets: the global options and where its JSON result goes. */
-struct gt_ctx {
-	int json;                    /* --json: one JSON object on stdout */
-	const char *state_dir_opt;   /* --state-dir, else GPOTOOL_STATE_DIR, else the default */
-	const char *operator_name;   /* --operator */
-	const char *ticket;          /* --ticket */
-	char *command_line;          /* argv, shell-quoted, for the journal */
-	long long as_of;             /* --as-of, UTC midnight (time_t); the expiry rules' today */
-	int strict;                  /* --strict: an expired template is refused */
-	const char *template_name;   /* the template a stage applies, for the journal */
-	int rules_reported;          /* the value rules were applied and printed for this run (once) */
-	int defer_journal_line;      /* the command prints "journal: ID" itself, last */
-	char *journal_id;            /* the last write's journal entry, owned */
-	char *target;                /* the hive or GPO the command opened to write, for the audit record; owned */
-	const char *rollback_of;     /* the journal entry a rollback undoes */
-	int rollback_new_data;       /* the rollback writes data the user gave (--undo-on-clients=DATA) */
-	const char *audit_copy;      /* --audit-log FILE: every record appended there too */
-	int use_syslog;              /* --syslog: and sent to syslog */
-	int allow_shared_dir;        /* --allow-shared-dir: write in folders others can write (audited) */
-	struct json_object *result;  /* commands add their fields; main prints it */
-};
 
 #define CMD_MAX_OPTIONS 8
 
@@ -70,6 +50,14 @@ void cmd_print_group(FILE *out, const char *word);
 const char *cmd_suggest(int argc, char **argv);
 /* 1 when the command's arguments ask for --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
+
+/* HIVE, the first argument of the hive commands, is a target of the table's hive kind (with
+ * --kind where the command has it). Read: the hive, open for reading, owned by t (NULL on
+ * error). Write: opened and begun (locked, pending entries recovered), ready for target_plan. */
+struct hivetx *cmd_hive_read(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+			     struct gt_error *e);
+int cmd_hive_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+		   struct gt_error *e);
 
 extern const struct cmd_entry cmd_hive_info_entry;
 extern const struct cmd_entry cmd_hive_get_entry;

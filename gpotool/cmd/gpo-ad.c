@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gpo/adattrs.h"
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "gpo/gpotx.h"
 
 struct ad_plan {

@@ -3,36 +3,35 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "gpo/gpotx.h"
 
 static int exec_gpo_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	int user = cmd_opt(&cmd_gpo_delete_entry, a, "user") != NULL;
+	struct target_request rq = { .what = a->argv[0], .user_side = user };
+	struct target_change c = { .kind = TC_DELETE_VALUE, .key = a->argv[1], .name = a->argv[2] };
+	struct target t = { 0 };
 	const char *hive;
 	char *key = NULL;
-	struct gpotx tx;
 	int r;
 
 	if (gpp_split_key(a->argv[1], user, &hive, &key, e) < 0)
 		return -1;
-	r = open_gpo_for(ctx, a->argv[0], user, 1, &tx, e);
+	r = run_target_open(ctx, &t, target_kind_named("gpo"), &rq, e);
+	if (r == 0)
+		r = target_begin(&t, 0, e);
 	if (r == 0) {
-		r = gpp_apply_delete(tx.doc, hive, key, a->argv[2], &tx.new_reg, e);
+		r = target_plan(&t, &c, e);
 		if (r == 0)
 			r = gt_fail(e, GT_MISMATCH, "GPO '%s' has no item for %s\\%s\\%s; nothing changed", a->argv[0], hive, key, a->argv[2]);
-		if (r == 1)
-			r = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, hive, key, a->argv[2],
-				       NULL, e);
-		if (r == 0) {
-			struct gpp_setting gone = { .hive = hive, .key = key, .name = a->argv[2] };
-
-			r = gpo_write_report(ctx, &tx, &gone, e);
+		if (r == 1) {
+			r = target_commit(&t, e);
 			out_warn("machines that applied the item keep the value (Group Policy Preferences tattoo it); "
 				 "to remove it there, set an item with --action D instead");
 		}
-		gpotx_close(&tx);
 	}
+	target_close(&t);
 	free(key);
 	return r;
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "gpo/adattrs.h"
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "gpo/gpp.h"
 #include "gpo/gptini.h"
 #include "core/sbuf.h"

@@ -6,10 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "run/cmdutil.h"
-#include "core/fault.h"
+#include "cmd/cmd.h"
 #include "gpo/gpotx.h"
-#include "gpo/gpo-fault.h"
 
 static int check_filters(const struct cmd_entry *en, const struct cmd_args *a, struct gpp_setting *s, struct gt_error *e)
 {
@@ -28,6 +26,14 @@ static int check_filters(const struct cmd_entry *en, const struct cmd_args *a, s
 	return 0;
 }
 
+/* DIR is a target of the table's GPO kind, begun for the write. */
+static int open_gpo(struct gt_ctx *ctx, const char *dir, int user, struct target *t, struct gt_error *e)
+{
+	struct target_request rq = { .what = dir, .user_side = user };
+
+	return run_target_open(ctx, t, target_kind_named("gpo"), &rq, e) < 0 ? -1 : target_begin(t, 0, e);
+}
+
 static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const struct cmd_entry *en = &cmd_gpo_set_entry;
@@ -35,7 +41,7 @@ static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	struct gpp_setting s = { .name = a->argv[2], .action = 'U' };
 	int user = cmd_opt(en, a, "user") != NULL;
 	char changed[32], uid[39], *key = NULL;
-	struct gpotx tx;
+	struct target t = { 0 };
 	uint32_t type;
 	time_t now = time(NULL);
 	int ret;
@@ -59,23 +65,12 @@ static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	s.changed = changed;
 	gpp_new_guid(uid);
 	s.uid = uid;
-	ret = open_gpo_for(ctx, a->argv[0], user, 1, &tx, e);
-	if (ret == 0) {
-		if (gpotx_has_item(&tx, &s)) {
-			out_text(ctx, "no change: GPO '%s' already has this item\n", a->argv[0]);
-			json_object_object_add(ctx->result, "changed", json_object_new_boolean(0));
-		} else {
-			ret = gpp_apply_set(tx.doc, &s, &tx.new_reg, e);
-			if (ret == 0)
-				ret = fault_gpp_applied(&tx.new_reg, s.name, e);
-			if (ret == 0)
-				ret = gpp_verify(tx.doc, (const uint8_t *)tx.new_reg.buf, tx.new_reg.len, tx.schema, s.hive, s.key,
-						 s.name, &s, e);
-			if (ret == 0)
-				ret = gpo_write_report(ctx, &tx, &s, e);
-		}
-		gpotx_close(&tx);
-	}
+	ret = open_gpo(ctx, a->argv[0], user, &t, e);
+	if (ret == 0)
+		ret = target_plan(&t, &(struct target_change){ .kind = TC_SET_VALUE, .key = a->argv[1], .item = &s }, e) < 0 ? -1 : 0;
+	if (ret == 0)
+		ret = target_commit(&t, e);
+	target_close(&t);
 	reg_value_release(&s.value);
 	free(key);
 	return ret;

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "run/cmdutil.h"
+#include "core/dirfind.h"
+#include "cmd/cmd.h"
 #include "core/sbuf.h"
 #include "gpo/gpotx.h"
 #include "core/safefile.h"

@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
+#include "hive/hivetx.h"
 #include "reg/regfile.h"
 #include "core/sbuf.h"
 
@@ -127,7 +128,8 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	struct export_state st = { 0 };
 	struct keypath kp = { 0 };
 	struct sbuf path, bytes;
-	struct hivetx tx;
+	struct target t = { 0 };
+	struct hivetx *tx;
 	char *stored = NULL;
 	hive_key k;
 	int r;
@@ -136,19 +138,21 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 		return gt_fail(e, GT_USAGE, "--json needs --output FILE for 'hive export' (stdout carries the JSON)");
 	if (output && same_file(output, a->argv[0]))
 		return gt_fail(e, GT_USAGE, "refusing to export into '%s': it is the hive being exported", output);
-	if (open_hive_for(ctx, &cmd_hive_export_entry, a, a->argv[0], 0, &tx, e) < 0)
+	if (!(tx = cmd_hive_read(ctx, &cmd_hive_export_entry, a, &t, e))) {
+		target_close(&t);
 		return -1;
+	}
 	sbuf_init(&path);
 	sbuf_init(&bytes);
 	sbuf_init(&st.text);
-	st.tx = &tx;
-	r = a->argc == 2 ? hivetx_resolve(&tx, a->argv[1], &kp, e) : 0;
+	st.tx = tx;
+	r = a->argc == 2 ? hivetx_resolve(tx, a->argv[1], &kp, e) : 0;
 	if (r == 0)
-		r = hivetx_find(&tx, &kp, &k, &stored, e);
+		r = hivetx_find(tx, &kp, &k, &stored, e);
 	if (r == 0)
 		r = gt_fail(e, GT_MISMATCH, "key '%s' not found in '%s'", a->argv[1], a->argv[0]);
 	if (r == 1) {
-		display_path(hive_kind_reg_prefix(tx.kind), stored, NULL, &path);
+		display_path(hive_kind_reg_prefix(tx->kind), stored, NULL, &path);
 		regfile_write_header(&st.text);
 		r = export_key(&st, k, path.buf, 0, e);
 		sbuf_addstr(&st.text, "\r\n"); /* regedit ends its files with a blank line */
@@ -170,7 +174,7 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	sbuf_release(&bytes);
 	if (e->code != GT_OK && e->code != GT_USAGE && e->code != GT_MISMATCH && !strstr(e->msg, a->argv[0]))
 		gt_prefix(e, "'%s': ", a->argv[0]);
-	hivetx_close(&tx);
+	target_close(&t);
 	return r < 0 ? -1 : GT_OK;
 }
 

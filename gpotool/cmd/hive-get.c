@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
+#include "hive/hivetx.h"
 #include "core/sbuf.h"
 
 static int print_value(struct gt_ctx *ctx, struct hivetx *tx, hive_key k, const char *path, const char *name,
@@ -78,27 +79,30 @@ static int print_key(struct gt_ctx *ctx, struct hivetx *tx, hive_key k, const ch
 
 static int exec_hive_get(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
-	struct hivetx tx;
+	struct target t = { 0 };
+	struct hivetx *tx;
 	struct keypath kp;
 	struct sbuf path;
 	char *stored = NULL;
 	hive_key k;
 	int r;
 
-	if (open_hive_for(ctx, &cmd_hive_get_entry, a, a->argv[0], 0, &tx, e) < 0)
+	if (!(tx = cmd_hive_read(ctx, &cmd_hive_get_entry, a, &t, e))) {
+		target_close(&t);
 		return -1;
-	if (hivetx_resolve(&tx, a->argv[1], &kp, e) < 0) {
-		hivetx_close(&tx);
+	}
+	if (hivetx_resolve(tx, a->argv[1], &kp, e) < 0) {
+		target_close(&t);
 		return -1;
 	}
 	sbuf_init(&path);
-	r = hivetx_find(&tx, &kp, &k, &stored, e);
+	r = hivetx_find(tx, &kp, &k, &stored, e);
 	if (r == 0)
 		gt_fail(e, GT_MISMATCH, "key '%s' not found in '%s'", a->argv[1], a->argv[0]);
 	if (r == 1) {
-		display_path(hivetx_prefix(&tx), stored, NULL, &path);
+		display_path(hivetx_prefix(tx), stored, NULL, &path);
 		json_object_object_add(ctx->result, "key", json_object_new_string(path.buf));
-		r = a->argc == 3 ? print_value(ctx, &tx, k, path.buf, a->argv[2], e) : print_key(ctx, &tx, k, path.buf, e);
+		r = a->argc == 3 ? print_value(ctx, tx, k, path.buf, a->argv[2], e) : print_key(ctx, tx, k, path.buf, e);
 	} else {
 		r = -1;
 	}
@@ -107,7 +111,7 @@ static int exec_hive_get(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	keypath_release(&kp);
 	if (e->code != GT_OK && e->code != GT_USAGE && e->code != GT_MISMATCH && !strstr(e->msg, a->argv[0]))
 		gt_prefix(e, "'%s': ", a->argv[0]);
-	hivetx_close(&tx);
+	target_close(&t);
 	return r;
 }
 

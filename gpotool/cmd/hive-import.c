@@ -4,57 +4,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "reg/regfile.h"
 
 #define REGFILE_MAX_BYTES (64u * 1024 * 1024)
 
-static int apply_op(struct hivetx *tx, const struct regfile_op *op, const struct keypath *kp, struct gt_error *e)
+static enum target_change_kind change_of(enum regfile_op_kind k)
 {
-	switch (op->kind) {
-	case RF_KEY:
-		return hivetx_add_key(tx, kp, e);
-	case RF_DELETE_KEY:
-		return hivetx_delete_key(tx, kp, e) < 0 ? -1 : 0;
-	case RF_SET_VALUE:
-		return hivetx_set_value(tx, kp, &op->value, e);
-	case RF_DELETE_VALUE:
-		return hivetx_delete_value(tx, kp, op->value.name, e) < 0 ? -1 : 0;
+	switch (k) {
+	case RF_KEY: return TC_ADD_KEY;
+	case RF_DELETE_KEY: return TC_DELETE_KEY;
+	case RF_SET_VALUE: return TC_SET_VALUE;
+	case RF_DELETE_VALUE: break;
 	}
-	return gt_fail(e, GT_FAILED, "internal error: unknown .reg operation");
+	return TC_DELETE_VALUE;
 }
 
-static int apply_all(struct hivetx *tx, const struct regfile *rf, const char *name, struct gt_error *e)
+/* Every operation of the file, in order, into the hive's plan; a key or value to delete
+ * that is not there is no error (regedit's "-" lines). */
+static int apply_all(struct target *t, const struct regfile *rf, const char *name, struct gt_error *e)
 {
-	struct keypath kp = { 0 };
-	const char *resolved_for = NULL;
-
 	for (size_t i = 0; i < rf->n; i++) {
 		const struct regfile_op *op = &rf->ops[i];
+		struct target_change c = { .kind = change_of(op->kind), .key = op->key, .value = &op->value, .name = op->value.name };
 
-		/* values follow their key: resolve each section's path once */
-		if (!resolved_for || strcmp(resolved_for, op->key) != 0) {
-			keypath_release(&kp);
-			resolved_for = NULL;
-			if (hivetx_resolve(tx, op->key, &kp, e) < 0)
-				return gt_prefix(e, "'%s' line %u: ", name, op->line);
-			resolved_for = op->key;
-		}
-		if (apply_op(tx, op, &kp, e) < 0) {
-			keypath_release(&kp);
-			if (e->code != GT_USAGE)
-				gt_prefix(e, "'%s': ", tx->file.path);
+		if (target_plan(t, &c, e) < 0)
 			return gt_prefix(e, "'%s' line %u: ", name, op->line);
-		}
 	}
-	keypath_release(&kp);
 	return 0;
 }
 
 static int exec_hive_import(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	struct regfile rf = { 0 };
-	struct hivetx tx;
+	struct target t = { 0 };
 	uint8_t *buf;
 	size_t len;
 	int r;
@@ -66,16 +49,14 @@ static int exec_hive_import(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	free(buf);
 	if (r < 0)
 		return -1;
-	if (open_hive_for(ctx, &cmd_hive_import_entry, a, a->argv[0], 1, &tx, e) < 0) {
-		regfile_release(&rf);
-		return -1;
-	}
-	r = apply_all(&tx, &rf, a->argv[1], e);
+	r = cmd_hive_write(ctx, &cmd_hive_import_entry, a, &t, e);
+	if (r == 0)
+		r = apply_all(&t, &rf, a->argv[1], e);
 	if (r == 0) {
 		json_object_object_add(ctx->result, "source", json_object_new_string(a->argv[1]));
-		r = commit_and_report(ctx, &tx, e);
+		r = target_commit(&t, e);
 	}
-	hivetx_close(&tx);
+	target_close(&t);
 	regfile_release(&rf);
 	return r;
 }

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
+#include "hive/hivetx.h"
 #include "hive/hivefile.h"
 #include "core/sbuf.h"
 
@@ -108,35 +109,38 @@ out:
 static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const struct hive_header *h;
-	struct hivetx tx;
+	struct target t = { 0 };
+	struct hivetx *tx;
 	char buf[160], *root;
 	size_t nkeys, nvalues;
 	int ret = GT_OK;
 
 	/* the open walks the whole tree and refuses a damaged one, as for every command */
-	if (open_hive_for(ctx, &cmd_hive_info_entry, a, a->argv[0], 0, &tx, e) < 0)
+	if (!(tx = cmd_hive_read(ctx, &cmd_hive_info_entry, a, &t, e))) {
+		target_close(&t);
 		return -1;
-	nkeys = tx.tree_keys;
-	nvalues = tx.tree_values;
-	h = &tx.hdr;
-	field(ctx, "file", "file", tx.file.path);
-	snprintf(buf, sizeof(buf), "%lld bytes", (long long)tx.file.st.st_size);
+	}
+	nkeys = tx->tree_keys;
+	nvalues = tx->tree_values;
+	h = &tx->hdr;
+	field(ctx, "file", "file", tx->file.path);
+	snprintf(buf, sizeof(buf), "%lld bytes", (long long)tx->file.st.st_size);
 	out_text(ctx, "%-20s %s\n", "size", buf);
-	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)tx.file.st.st_size));
+	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)tx->file.st.st_size));
 	snprintf(buf, sizeof(buf), "regf %u.%u", h->major, h->minor);
 	field(ctx, "format", "format", buf);
-	snprintf(buf, sizeof(buf), "%s (sequence numbers %u/%u)", tx.dirty ? "dirty" : "clean", h->seq1, h->seq2);
+	snprintf(buf, sizeof(buf), "%s (sequence numbers %u/%u)", tx->dirty ? "dirty" : "clean", h->seq1, h->seq2);
 	out_text(ctx, "%-20s %s\n", "state", buf);
-	json_object_object_add(ctx->result, "dirty", json_object_new_boolean(tx.dirty));
+	json_object_object_add(ctx->result, "dirty", json_object_new_boolean(tx->dirty));
 	json_object_object_add(ctx->result, "sequence1", json_object_new_int64(h->seq1));
 	json_object_object_add(ctx->result, "sequence2", json_object_new_int64(h->seq2));
 	field(ctx, "checksum", "checksum", "ok");
 	filetime_text(h->last_written, buf, sizeof(buf));
 	field(ctx, "last written", "last_written", buf);
 	field(ctx, "name in base block", "base_block_name", h->file_name);
-	root = hive_key_name(tx.hive, hive_root(tx.hive), e);
+	root = hive_key_name(tx->hive, hive_root(tx->hive), e);
 	if (!root) {
-		hivetx_close(&tx);
+		target_close(&t);
 		return -1;
 	}
 	field(ctx, "root key", "root_key", root);
@@ -145,14 +149,14 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	json_object_object_add(ctx->result, "keys", json_object_new_int64((int64_t)nkeys));
 	json_object_object_add(ctx->result, "values", json_object_new_int64((int64_t)nvalues));
 	free(root);
-	snprintf(buf, sizeof(buf), "%s (%s)", hive_kind_name(tx.kind), tx.kind_detected ? "detected from content" : "as given");
+	snprintf(buf, sizeof(buf), "%s (%s)", hive_kind_name(tx->kind), tx->kind_detected ? "detected from content" : "as given");
 	out_text(ctx, "%-20s %s\n", "kind", buf);
-	json_object_object_add(ctx->result, "kind", json_object_new_string(hive_kind_name(tx.kind)));
-	if (tx.kind == HK_SYSTEM && system_facts(ctx, &tx, e) < 0)
+	json_object_object_add(ctx->result, "kind", json_object_new_string(hive_kind_name(tx->kind)));
+	if (tx->kind == HK_SYSTEM && system_facts(ctx, tx, e) < 0)
 		ret = -1;
-	else if (tx.kind == HK_SOFTWARE && software_facts(ctx, &tx, e) < 0)
+	else if (tx->kind == HK_SOFTWARE && software_facts(ctx, tx, e) < 0)
 		ret = -1;
-	hivetx_close(&tx);
+	target_close(&t);
 	return ret;
 }
 

@@ -3,7 +3,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "hive/hivefile.h"
 
 static int exec_hive_new(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)

@@ -1,12 +1,11 @@
 /* gpotool hive set HIVE KEY NAME TYPE DATA: set one value, creating missing keys as
  * `reg add` does, through the full write pipeline. NAME "" is the key's default value. */
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 
 static int exec_hive_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
+	struct target t = { 0 };
 	struct reg_value v;
-	struct hivetx tx;
-	struct keypath kp;
 	uint32_t type;
 	int ret;
 
@@ -17,20 +16,12 @@ static int exec_hive_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	if (reg_value_from_text(type, a->argv[4], &v, e) < 0)
 		return -1;
 	v.name = xstrdup(a->argv[2]);
-	if (open_hive_for(ctx, &cmd_hive_set_entry, a, a->argv[0], 1, &tx, e) < 0) {
-		reg_value_release(&v);
-		return -1;
-	}
-	ret = hivetx_resolve(&tx, a->argv[1], &kp, e);
-	if (ret == 0) {
-		ret = hivetx_set_value(&tx, &kp, &v, e);
-		if (ret < 0 && e->code != GT_USAGE)
-			gt_prefix(e, "'%s': ", a->argv[0]);
-		keypath_release(&kp);
-	}
+	ret = cmd_hive_write(ctx, &cmd_hive_set_entry, a, &t, e);
 	if (ret == 0)
-		ret = commit_and_report(ctx, &tx, e);
-	hivetx_close(&tx);
+		ret = target_plan(&t, &(struct target_change){ .kind = TC_SET_VALUE, .key = a->argv[1], .value = &v }, e) < 0 ? -1 : 0;
+	if (ret == 0)
+		ret = target_commit(&t, e);
+	target_close(&t);
 	reg_value_release(&v);
 	return ret;
 }

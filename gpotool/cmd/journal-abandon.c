@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "state/journal.h"
 
 static int exec_journal_abandon(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "state/journal.h"
 #include "core/textesc.h"
 

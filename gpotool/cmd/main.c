@@ -11,7 +11,9 @@
 
 #include "state/audit.h"
 #include "cmd/cmd.h"
-#include "run/cmdutil.h"
+#include "run/audit-record.h"
+#include "cmd/cmd.h"
+#include "run/audit-record.h"
 #include "core/error.h"
 #include "core/fault.h"
 #include "state/journal.h"

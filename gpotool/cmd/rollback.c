@@ -1,7 +1,7 @@
 /* gpotool rollback ID [--logical] [--dry-run] [--undo-on-clients=delete|DATA]: undo one
  * journaled write. Exact (the saved bytes back) when the target is as the write left it;
  * refused with what differs when it is not, unless --logical. */
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "run/rollback.h"
 
 static int exec_rollback(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)

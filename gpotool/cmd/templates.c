@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "kb/advisory.h"
-#include "run/cmdutil.h"
+#include "cmd/cmd.h"
 #include "gpo/gpo.h"
 #include "kb/template.h"
 #include "core/datadir.h"

@@ -17,75 +17,7 @@
 #include "gpo/adattrs.h"
 #include "core/safefile.h"
 #include "core/sbuf.h"
-
-/* Finds name in dir case-insensitively. 1 found (*out = the on-disk spelling, caller frees),
- * 0 absent, -1 error; a symbolic link is refused: it could lead out of the GPO. */
-static int find_entry(const char *dir, const char *name, char **out, struct gt_error *e)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int found = 0;
-
-	*out = NULL;
-	if (!d)
-		return errno == ENOENT ? 0 : gt_fail(e, GT_FAILED, "unable to read '%s': %s", dir, strerror(errno));
-	while (!found && (de = readdir(d)))
-		if (strcasecmp(de->d_name, name) == 0) {
-			*out = xstrdup(de->d_name);
-			found = 1;
-		}
-	closedir(d);
-	if (found) {
-		struct sbuf p;
-		struct stat st;
-
-		sbuf_init(&p);
-		sbuf_addf(&p, "%s/%s", dir, *out);
-		if (lstat(p.buf, &st) == 0 && S_ISLNK(st.st_mode)) {
-			gt_fail(e, GT_REFUSED, "'%s' is a symbolic link; gpotool does not follow links inside a GPO", p.buf);
-			found = -1;
-		}
-		sbuf_release(&p);
-		if (found < 0) {
-			free(*out);
-			*out = NULL;
-		}
-	}
-	return found;
-}
-
-/* dir + "/" + name, name as found on disk or as given when absent. */
-static int join_existing(const char *dir, const char *name, struct sbuf *out, int *exists, struct gt_error *e)
-{
-	char *found, *base = xstrdup(dir); /* dir may be out's own buffer */
-	int r = find_entry(base, name, &found, e);
-
-	if (r >= 0) {
-		sbuf_reset(out);
-		sbuf_addf(out, "%s/%s", base, r ? found : name);
-		*exists = r;
-	}
-	free(found);
-	free(base);
-	return r < 0 ? -1 : 0;
-}
-
-int dir_find_ci(const char *dir, const char *name, char **out, struct gt_error *e)
-{
-	struct sbuf p;
-	int exists;
-
-	*out = NULL;
-	sbuf_init(&p);
-	if (join_existing(dir, name, &p, &exists, e) < 0) {
-		sbuf_release(&p);
-		return -1;
-	}
-	if (exists)
-		*out = sbuf_detach(&p, NULL);
-	sbuf_release(&p);
-	return exists;
-}
+#include "core/dirfind.h"
 
 static void upper_guid(char *g)
 {
@@ -164,7 +96,7 @@ int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 		return gt_fail(e, GT_USAGE, "'%s' is not a folder: give the GPO folder (holding GPT.INI) or a GPMC backup folder", dir);
 	g->dir = xstrdup(dir);
 	sbuf_init(&p);
-	if (join_existing(dir, "GPT.INI", &p, &exists, e) < 0)
+	if (dir_join_existing(dir, "GPT.INI", &p, &exists, e) < 0)
 		goto fail;
 	if (exists) {
 		char *copy = xstrdup(dir), *base;
@@ -180,7 +112,7 @@ int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 		sbuf_release(&p);
 		return 0;
 	}
-	if (join_existing(dir, "Backup.xml", &p, &exists, e) < 0)
+	if (dir_join_existing(dir, "Backup.xml", &p, &exists, e) < 0)
 		goto fail;
 	if (!exists) {
 		gt_fail(e, GT_REFUSED, "'%s' is neither a GPO folder (no GPT.INI) nor a GPMC backup (no Backup.xml)", dir);
@@ -188,8 +120,8 @@ int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 	}
 	g->backup = 1;
 	g->backup_xml = xstrdup(p.buf);
-	if (join_existing(dir, "DomainSysvol", &p, &exists, e) < 0 || !exists ||
-	    join_existing(p.buf, "GPO", &p, &exists, e) < 0 || !exists) {
+	if (dir_join_existing(dir, "DomainSysvol", &p, &exists, e) < 0 || !exists ||
+	    dir_join_existing(p.buf, "GPO", &p, &exists, e) < 0 || !exists) {
 		gt_fail(e, GT_REFUSED, "'%s' is a GPMC backup without DomainSysvol/GPO", dir);
 		goto fail;
 	}
@@ -224,13 +156,13 @@ int gpo_registry_path(const struct gpo *g, int user, char **path, int *exists, s
 	*exists = 0;
 	sbuf_init(&cur);
 	sbuf_init(&next);
-	if (join_existing(g->root, user ? "User" : "Machine", &cur, &ok, e) < 0)
+	if (dir_join_existing(g->root, user ? "User" : "Machine", &cur, &ok, e) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(registry_parts) / sizeof(registry_parts[0]); i++) {
 		int here = 0;
 
 		if (ok) {
-			if (join_existing(cur.buf, registry_parts[i], &next, &here, e) < 0)
+			if (dir_join_existing(cur.buf, registry_parts[i], &next, &here, e) < 0)
 				goto fail;
 		} else {
 			sbuf_reset(&next);

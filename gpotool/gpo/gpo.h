@@ -41,9 +41,6 @@ int gpo_make_registry_dir(const struct gpo *g, int user, char ***created, size_t
  * removed ones are appended to out ("Machine/Preferences/Registry, ..."). Returns how many. */
 size_t gpo_remove_created_dirs(const struct gpo *g, int user, char *const *created, size_t ncreated, struct sbuf *out);
 
-/* Finds name in dir case-insensitively: 1 found (*out = dir/name as on disk, caller frees),
- * 0 absent, -1 error (a symbolic link is refused). */
-int dir_find_ci(const char *dir, const char *name, char **out, struct gt_error *e);
 
 
 #endif

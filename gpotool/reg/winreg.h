@@ -27,4 +27,8 @@ const char *product_type_role(const char *product_type);
 #define WINREG_COMPUTER_NAME "ComputerName"
 #define WINREG_CURRENT_VERSION_KEY "Microsoft\\Windows NT\\CurrentVersion"
 
+/* Display name of the Intune Certificate Connector's Uninstall entry (KB5014754 Intune
+ * guidance; the connector's installer writes it). */
+#define WINREG_CONNECTOR_DISPLAY_NAME "Certificate Connector for Microsoft Intune"
+
 #endif

@@ -189,6 +189,13 @@ static struct json_object *target_summary(const struct journal_meta *m)
 	json_object_object_add(o, "kind", jstr(m->target_kind));
 	json_object_object_add(o, "path", jstr(abs));
 	json_object_object_add(o, "side", jstr(m->side));
+	json_object_object_add(o, "backend", jstr(m->backend));
+	if (m->container) {
+		char *holder = absolute_path(m->container);
+
+		json_object_object_add(o, "container", jstr(holder));
+		free(holder);
+	}
 	free(abs);
 	return o;
 }

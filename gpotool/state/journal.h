@@ -23,6 +23,8 @@ struct journal_meta {
 	const char *target_kind;   /* "hive" or "gpo": what rollback opens */
 	const char *target_path;   /* the hive file, or the GPO folder */
 	const char *side;          /* a GPO's "Machine" or "User" side, else NULL */
+	const char *backend;       /* the target kind that wrote it (target/): rollback opens it with that */
+	const char *container;     /* what holds target_path and was named (a Windows folder), else NULL */
 	const char *rollback_of;   /* the entry a rollback undoes, else NULL */
 };
 
