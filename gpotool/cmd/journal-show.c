@@ -40,6 +40,26 @@ static void show_changes(struct gt_ctx *ctx, struct json_object *t)
 	plan_release(&p);
 }
 
+/* The target and the kind that wrote it (the table's name for it: rollback reopens it so). */
+static void show_target(struct gt_ctx *ctx, struct json_object *doc)
+{
+	struct json_object *t = json_object_object_get(doc, "target");
+	const struct target_ops *kind = target_kind_of_record(t);
+	const char *side = jsonx_str(t, "side"), *container = jsonx_str(t, "container");
+	struct sbuf how;
+
+	if (!jsonx_str(t, "path"))
+		return;
+	sbuf_init(&how);
+	sbuf_addstr(&how, kind ? target_kind_name(kind) : "unknown kind");
+	if (side)
+		sbuf_addf(&how, ", %s side", side);
+	if (container)
+		sbuf_addf(&how, ", in %s", container);
+	out_text(ctx, "target     %s (%s)\n", esc(jsonx_str(t, "path")), esc(how.buf));
+	sbuf_release(&how);
+}
+
 static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	struct json_object *doc, *targets, *now = json_object_new_array();
@@ -68,6 +88,7 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "abandoned", "command");
 		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "by", "operator");
 	}
+	show_target(ctx, doc);
 	targets = json_object_object_get(doc, "targets");
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
