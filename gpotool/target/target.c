@@ -83,7 +83,7 @@ int target_check_saved_copy(const char *file_kind, const uint8_t *buf, size_t le
 
 static int cannot(const struct target *t, const char *what, struct gt_error *e)
 {
-	return gt_fail(e, GT_USAGE, "a %s target cannot %s", t->ops->name, what);
+	return gt_fail(e, GT_USAGE, "target kind '%s' cannot %s", t->ops->name, what);
 }
 
 int target_open(struct target *t, const struct target_ops *ops, struct target_env *env, const struct target_request *rq,
