@@ -1,8 +1,8 @@
 #!/bin/bash
 # The source layout of gpotool/README.md, read from the sources themselves: includes run only
-# downward through the layers, commands see targets only through target/target.h, each library
-# is included by one file, modules below run/ never print or exit, and every source sits in a
-# subsystem folder. Each check prints what breaks its rule, one line per violation.
+# downward through the layers, commands and run/ see targets only through target/target.h,
+# each library is included by one file, modules below run/ never print or exit, and every
+# source sits in a layer folder. Each check prints what breaks its rule, one line each.
 # T0100_SRC: the source folder checked (this tree's gpotool/ by default).
 . "$(dirname "$0")/test-lib.sh"
 
@@ -72,8 +72,10 @@ test_expect_success 'no include runs from a lower layer to a higher one' '
 	none_in violations
 '
 
-test_expect_success 'commands see targets only through target/target.h' '
-	sources | grep "^cmd/" | while read -r f; do
+# target/backend.h and each backend's header are for target/ itself: the commands (and the
+# run layer they stand on) drive every kind through target/target.h and never name one.
+test_expect_success 'commands and the run layer see targets only through target/target.h' '
+	sources | grep -E "^(cmd|run)/" | while read -r f; do
 		grep -n "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"target/" "$SRC/$f" |
 		grep -v "\"target/target\.h\"" | sed "s|^|$f:|"
 	done >violations &&
