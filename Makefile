@@ -19,7 +19,8 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SRCS      := $(sort $(wildcard gpotool/*/*.c))
 HDRS      := $(wildcard gpotool/*/*.h)
 LIB_SRCS  := $(filter-out gpotool/cmd/main.c,$(SRCS))
-UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+# Unit tests are named FOLDER-MODULE.c for the module gpotool/FOLDER/MODULE.c they test.
+UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 OBJS      := $(SRCS:gpotool/%.c=build/obj/%.o)
 LIB_OBJS  := $(LIB_SRCS:gpotool/%.c=build/obj/%.o)

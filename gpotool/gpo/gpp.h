@@ -1,8 +1,8 @@
-/* Group Policy Preferences Registry.xml ([MS-GPPREF] 2.2.1.1), the only file that includes
- * libxml2. Parsing is for untrusted input: no DTD, no entities, no network, bounded size
- * and depth. Edits are byte-preserving: the file is rewritten only where the edited item
- * stands; every other byte (other items, Collections, comments, whitespace, attribute
- * order and quoting) is copied through unchanged. */
+/* Group Policy Preferences Registry.xml ([MS-GPPREF] 2.2.1.1); gpp.c is the only file that
+ * includes libxml2, callers see struct gpp_doc. Parsing is for untrusted input: no DTD, no
+ * entities, no network, bounded size and depth. Edits are byte-preserving: the file is
+ * rewritten only where the edited item stands; every other byte (other items, Collections,
+ * comments, whitespace, attribute order and quoting) is copied through unchanged. */
 #ifndef GPOTOOL_GPP_H
 #define GPOTOOL_GPP_H
 

@@ -1,4 +1,4 @@
-/* The hive engine: reads and edits one offline hive in memory through hivex. Only this file
+/* The hive engine: reads and edits one offline hive in memory through hivex. Only hive.c
  * includes hivex.h. Wraps hivex's two traps (STYLE.md): lookups that return 0 for both
  * "absent" and "error", and hivex_commit writing in place; commits go to a path the caller
  * chose (a temp file), and keys this handle modified get their last-write time stamped. */

@@ -1,5 +1,5 @@
 /* The second reader: libregf (libyal), a parser that shares no code with hivex, reads back
- * what was written. Only this file includes libregf.h. */
+ * what was written. Only verify.c includes libregf.h; callers see struct regf_reader. */
 #ifndef GPOTOOL_VERIFY_H
 #define GPOTOOL_VERIFY_H
 

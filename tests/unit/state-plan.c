@@ -1,5 +1,5 @@
-/* Unit tests for what the journal and the audit trail read back: plans from JSON and their
- * inverse, journal IDs, exact JSON documents, and the audit line's hash split. */
+/* Unit tests for plan.c: plans written to JSON and read back, refused when malformed, and
+ * their inverse (what a rollback applies). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,13 +7,9 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "state/audit.h"
-#include "state/journal.h"
-#include "state/plan.h"
 #include "core/sbuf.h"
+#include "state/plan.h"
 
 static void add_value(struct change *c, int old, uint32_t type, const char *text)
 {
@@ -125,76 +121,12 @@ static void test_plan_invert(void **state)
 	plan_release(&p);
 }
 
-static void test_journal_ids(void **state)
-{
-	(void)state;
-	assert_true(journal_id_valid("20261125T210758.312185Z-fe302c84"));
-	assert_false(journal_id_valid(""));
-	assert_false(journal_id_valid("../20261125T210758.312185Z-fe3"));
-	assert_false(journal_id_valid("20261125T210758.312185Z-FE302C84"));
-	assert_false(journal_id_valid("20261125T210758.312185Z-fe302c8/"));
-	assert_false(journal_id_valid("20261125T210758.312185Z-fe302c844"));
-	assert_false(journal_id_valid("20261125T210758-312185Z-fe302c84"));
-}
-
-static void test_json_parse_exact(void **state)
-{
-	struct json_object *o;
-
-	(void)state;
-	o = jsonx_parse_exact((const uint8_t *)"{\"a\": 1}\n", 9);
-	assert_non_null(o);
-	json_object_put(o);
-	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\": 1} x", 10));
-	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\": 1}{}", 10));
-	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\": 1", 7));
-	assert_null(jsonx_parse_exact((const uint8_t *)"{\"a\":\0 1}", 9));
-	/* not NUL-terminated: only len bytes are read */
-	o = jsonx_parse_exact((const uint8_t *)"[1]]]]", 3);
-	assert_non_null(o);
-	json_object_put(o);
-}
-
-static void test_audit_line_split(void **state)
-{
-	const char *line = "{\"seq\":1,\"x\":\"y\",\"hash\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}";
-	char hash[SHA256_HEX_LEN + 1];
-	struct sbuf covered;
-
-	(void)state;
-	sbuf_init(&covered);
-	assert_int_equal(audit_line_split(line, strlen(line), &covered, hash), 0);
-	assert_string_equal(covered.buf, "{\"seq\":1,\"x\":\"y\"}");
-	assert_string_equal(hash, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-	sbuf_reset(&covered);
-	assert_int_equal(audit_line_split("{}", 2, &covered, hash), -1);
-	/* upper-case or short hashes are not ours */
-	line = "{\"seq\":1,\"hash\":\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"}";
-	assert_int_equal(audit_line_split(line, strlen(line), &covered, hash), -1);
-	line = "{\"seq\":1,\"hash\":\"0011\"}";
-	assert_int_equal(audit_line_split(line, strlen(line), &covered, hash), -1);
-	/* exactly len bytes, no NUL after them (ASan catches a read past the end) */
-	{
-		const char *whole = "{\"seq\":1,\"hash\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}";
-		char *exact = xmemdup(whole, strlen(whole));
-
-		sbuf_reset(&covered);
-		assert_int_equal(audit_line_split(exact, strlen(whole), &covered, hash), 0);
-		assert_string_equal(covered.buf, "{\"seq\":1}");
-		free(exact);
-	}
-	sbuf_release(&covered);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_round_trip),
 		cmocka_unit_test(test_plan_from_bad_json),
 		cmocka_unit_test(test_plan_invert),
-		cmocka_unit_test(test_journal_ids),
-		cmocka_unit_test(test_json_parse_exact),
-		cmocka_unit_test(test_audit_line_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
