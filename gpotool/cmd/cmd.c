@@ -269,22 +269,37 @@ void cmd_print_usage(FILE *out)
 		     "            3 refused as unsafe or invalid (nothing written), 4 I/O or internal error (nothing written)\n");
 }
 
-static int open_hive_arg(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
-			 struct gt_error *e)
+/* The hive and gpo command groups take a target of the kind their group is named for (the
+ * table's kind of the same name) as their first argument. */
+static const struct target_ops *kind_of_group(const struct cmd_entry *entry)
 {
-	struct target_request rq = { .what = a->argv[0], .hive_kind = cmd_opt(entry, a, "kind") };
+	char group[16];
+	size_t n = strcspn(entry->name, " ");
 
-	return run_target_open(ctx, t, target_kind_named("hive"), &rq, e);
+	snprintf(group, sizeof(group), "%.*s", (int)n, entry->name);
+	return target_kind_named(group);
 }
 
-struct hivetx *cmd_hive_read(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
-			     struct gt_error *e)
+static int open_target_arg(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+			   struct gt_error *e)
 {
-	return open_hive_arg(ctx, entry, a, t, e) < 0 ? NULL : target_hive(t, e);
+	struct target_request rq = { .what = a->argv[0], .hive_kind = cmd_opt(entry, a, "kind"),
+				     .user_side = cmd_opt(entry, a, "user") != NULL };
+	const struct target_ops *ops = kind_of_group(entry);
+
+	if (!ops)
+		return gt_fail(e, GT_FAILED, "internal error: no target kind for '%s'", entry->name);
+	return run_target_open(ctx, t, ops, &rq, e);
 }
 
-int cmd_hive_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
-		   struct gt_error *e)
+struct hivetx *cmd_target_read_hive(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a,
+				    struct target *t, struct gt_error *e)
 {
-	return open_hive_arg(ctx, entry, a, t, e) < 0 ? -1 : target_begin(t, 0, e);
+	return open_target_arg(ctx, entry, a, t, e) < 0 ? NULL : target_hive(t, e);
+}
+
+int cmd_target_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+		     struct gt_error *e)
+{
+	return open_target_arg(ctx, entry, a, t, e) < 0 ? -1 : target_begin(t, 0, e);
 }

@@ -51,13 +51,14 @@ const char *cmd_suggest(int argc, char **argv);
 /* 1 when the command's arguments ask for --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
-/* HIVE, the first argument of the hive commands, is a target of the table's hive kind (with
- * --kind where the command has it). Read: the hive, open for reading, owned by t (NULL on
- * error). Write: opened and begun (locked, pending entries recovered), ready for target_plan. */
-struct hivetx *cmd_hive_read(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
-			     struct gt_error *e);
-int cmd_hive_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
-		   struct gt_error *e);
+/* The first argument of the hive and gpo commands (HIVE, DIR) is a target of the kind their
+ * group is named for, with --kind and --user where the command has them. Read: the hive, open
+ * for reading, owned by t (NULL on error). Write: opened and begun (locked, pending entries
+ * recovered), ready for target_plan. */
+struct hivetx *cmd_target_read_hive(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a,
+				    struct target *t, struct gt_error *e);
+int cmd_target_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
+		     struct gt_error *e);
 
 extern const struct cmd_entry cmd_hive_info_entry;
 extern const struct cmd_entry cmd_hive_get_entry;

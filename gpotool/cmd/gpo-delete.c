@@ -9,7 +9,6 @@
 static int exec_gpo_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	int user = cmd_opt(&cmd_gpo_delete_entry, a, "user") != NULL;
-	struct target_request rq = { .what = a->argv[0], .user_side = user };
 	struct target_change c = { .kind = TC_DELETE_VALUE, .key = a->argv[1], .name = a->argv[2] };
 	struct target t = { 0 };
 	const char *hive;
@@ -18,9 +17,7 @@ static int exec_gpo_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct 
 
 	if (gpp_split_key(a->argv[1], user, &hive, &key, e) < 0)
 		return -1;
-	r = run_target_open(ctx, &t, target_kind_named("gpo"), &rq, e);
-	if (r == 0)
-		r = target_begin(&t, 0, e);
+	r = cmd_target_write(ctx, &cmd_gpo_delete_entry, a, &t, e);
 	if (r == 0) {
 		r = target_plan(&t, &c, e);
 		if (r == 0)

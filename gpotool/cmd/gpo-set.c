@@ -26,14 +26,6 @@ static int check_filters(const struct cmd_entry *en, const struct cmd_args *a, s
 	return 0;
 }
 
-/* DIR is a target of the table's GPO kind, begun for the write. */
-static int open_gpo(struct gt_ctx *ctx, const char *dir, int user, struct target *t, struct gt_error *e)
-{
-	struct target_request rq = { .what = dir, .user_side = user };
-
-	return run_target_open(ctx, t, target_kind_named("gpo"), &rq, e) < 0 ? -1 : target_begin(t, 0, e);
-}
-
 static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const struct cmd_entry *en = &cmd_gpo_set_entry;
@@ -65,7 +57,7 @@ static int exec_gpo_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_
 	s.changed = changed;
 	gpp_new_guid(uid);
 	s.uid = uid;
-	ret = open_gpo(ctx, a->argv[0], user, &t, e);
+	ret = cmd_target_write(ctx, &cmd_gpo_set_entry, a, &t, e);
 	if (ret == 0)
 		ret = target_plan(&t, &(struct target_change){ .kind = TC_SET_VALUE, .key = a->argv[1], .item = &s }, e) < 0 ? -1 : 0;
 	if (ret == 0)

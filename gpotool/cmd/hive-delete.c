@@ -7,7 +7,7 @@ static int exec_hive_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	struct target_change c = { .kind = a->argc == 3 ? TC_DELETE_VALUE : TC_DELETE_KEY, .key = a->argv[1],
 				   .name = a->argc == 3 ? a->argv[2] : NULL };
 	struct target t = { 0 };
-	int r = cmd_hive_write(ctx, &cmd_hive_delete_entry, a, &t, e);
+	int r = cmd_target_write(ctx, &cmd_hive_delete_entry, a, &t, e);
 
 	if (r == 0)
 		r = target_plan(&t, &c, e);

@@ -138,7 +138,7 @@ static int exec_hive_export(struct gt_ctx *ctx, const struct cmd_args *a, struct
 		return gt_fail(e, GT_USAGE, "--json needs --output FILE for 'hive export' (stdout carries the JSON)");
 	if (output && same_file(output, a->argv[0]))
 		return gt_fail(e, GT_USAGE, "refusing to export into '%s': it is the hive being exported", output);
-	if (!(tx = cmd_hive_read(ctx, &cmd_hive_export_entry, a, &t, e))) {
+	if (!(tx = cmd_target_read_hive(ctx, &cmd_hive_export_entry, a, &t, e))) {
 		target_close(&t);
 		return -1;
 	}

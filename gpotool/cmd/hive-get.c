@@ -87,7 +87,7 @@ static int exec_hive_get(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	hive_key k;
 	int r;
 
-	if (!(tx = cmd_hive_read(ctx, &cmd_hive_get_entry, a, &t, e))) {
+	if (!(tx = cmd_target_read_hive(ctx, &cmd_hive_get_entry, a, &t, e))) {
 		target_close(&t);
 		return -1;
 	}

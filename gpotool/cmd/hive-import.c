@@ -49,7 +49,7 @@ static int exec_hive_import(struct gt_ctx *ctx, const struct cmd_args *a, struct
 	free(buf);
 	if (r < 0)
 		return -1;
-	r = cmd_hive_write(ctx, &cmd_hive_import_entry, a, &t, e);
+	r = cmd_target_write(ctx, &cmd_hive_import_entry, a, &t, e);
 	if (r == 0)
 		r = apply_all(&t, &rf, a->argv[1], e);
 	if (r == 0) {

@@ -116,7 +116,7 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	int ret = GT_OK;
 
 	/* the open walks the whole tree and refuses a damaged one, as for every command */
-	if (!(tx = cmd_hive_read(ctx, &cmd_hive_info_entry, a, &t, e))) {
+	if (!(tx = cmd_target_read_hive(ctx, &cmd_hive_info_entry, a, &t, e))) {
 		target_close(&t);
 		return -1;
 	}

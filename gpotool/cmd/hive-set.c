@@ -16,7 +16,7 @@ static int exec_hive_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	if (reg_value_from_text(type, a->argv[4], &v, e) < 0)
 		return -1;
 	v.name = xstrdup(a->argv[2]);
-	ret = cmd_hive_write(ctx, &cmd_hive_set_entry, a, &t, e);
+	ret = cmd_target_write(ctx, &cmd_hive_set_entry, a, &t, e);
 	if (ret == 0)
 		ret = target_plan(&t, &(struct target_change){ .kind = TC_SET_VALUE, .key = a->argv[1], .value = &v }, e) < 0 ? -1 : 0;
 	if (ret == 0)
