@@ -269,6 +269,12 @@ void cmd_print_usage(FILE *out)
 		     "            3 refused as unsafe or invalid (nothing written), 4 I/O or internal error (nothing written)\n");
 }
 
+void cmd_target_options(const struct cmd_entry *entry, const struct cmd_args *a, const char **given)
+{
+	for (size_t i = 0; target_kind_at(i); i++)
+		given[i] = cmd_opt(entry, a, target_kind_option(target_kind_at(i)));
+}
+
 /* The hive and gpo command groups take a target of the kind their group is named for (the
  * table's kind of the same name) as their first argument. */
 static const struct target_ops *kind_of_group(const struct cmd_entry *entry)

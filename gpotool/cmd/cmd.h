@@ -51,6 +51,9 @@ const char *cmd_suggest(int argc, char **argv);
 /* 1 when the command's arguments ask for --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* given[i]: the value of the option naming the table's i-th target kind (--hive, --image,
+ * --gpo), or NULL; given holds CMD_MAX_OPTIONS. */
+void cmd_target_options(const struct cmd_entry *entry, const struct cmd_args *a, const char **given);
 /* The first argument of the hive and gpo commands (HIVE, DIR) is a target of the kind their
  * group is named for, with --kind and --user where the command has them. Read: the hive, open
  * for reading, owned by t (NULL on error). Write: opened and begun (locked, pending entries

@@ -39,32 +39,12 @@ static int stage_into(struct target *target, const struct template *t, uint32_t 
 	return ret;
 }
 
-/* The target first: a path that is not there is said before anything about the value; the
- * audit record names what was given even then. */
-static int open_target(struct gt_ctx *ctx, const struct cmd_args *a, const struct target_setting *s, struct target *target,
-		       struct gt_error *e)
-{
-	const char *given[CMD_MAX_OPTIONS] = { 0 }, *what;
-	const struct target_ops *ops;
-
-	for (size_t i = 0; target_kind_at(i); i++) {
-		given[i] = cmd_opt(&cmd_stage_entry, a, target_kind_option(target_kind_at(i)));
-		if (given[i] && !ctx->target)
-			ctx_set_target(ctx, given[i]);
-	}
-	if (preflight_choose_target(given, &ops, &what, e) < 0)
-		return -1;
-	if (run_target_open(ctx, target, ops, &(struct target_request){ .what = what, .setting = s }, e) < 0)
-		return -1;
-	ctx_set_target(ctx, target_path(target));
-	return 0;
-}
-
 static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	int force = cmd_opt(&cmd_stage_entry, a, "force") != NULL, dry_run = cmd_opt(&cmd_stage_entry, a, "dry-run") != NULL;
 	struct target target = { 0 };
 	struct advice adv = { 0 };
+	const char *given[CMD_MAX_OPTIONS] = { 0 };
 	struct target_setting s;
 	struct template t;
 	uint32_t value;
@@ -76,7 +56,9 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 	ctx->defer_journal_line = 1; /* the follow-ups come first; "journal: ID" stays the last line */
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
 	template_setting(&t, &s);
-	ret = open_target(ctx, a, &s, &target, e);
+	cmd_target_options(&cmd_stage_entry, a, given);
+	/* the target first: a path that is not there is said before anything about the value */
+	ret = preflight_open_target(ctx, given, &s, &target, e);
 	if (ret == 0)
 		ret = preflight_value(ctx, cmd_opt(&cmd_stage_entry, a, "value"), &t, &target, &value, &adv, e);
 	if (ret == 0)

@@ -7,19 +7,6 @@
 #include "run/preflight.h"
 #include "run/rules.h"
 
-static int open_target(struct gt_ctx *ctx, const struct cmd_args *a, const struct target_setting *s, struct target *target,
-		       struct gt_error *e)
-{
-	const char *given[CMD_MAX_OPTIONS] = { 0 }, *what;
-	const struct target_ops *ops;
-
-	for (size_t i = 0; target_kind_at(i); i++)
-		given[i] = cmd_opt(&cmd_validate_entry, a, target_kind_option(target_kind_at(i)));
-	if (preflight_choose_target(given, &ops, &what, e) < 0)
-		return -1;
-	return run_target_open(ctx, target, ops, &(struct target_request){ .what = what, .setting = s }, e);
-}
-
 /* GT_OK when the target holds the value; -1 when it does not (GT_MISMATCH, why in e) or on error. */
 static int check(struct target *target, const struct template *t, const struct target_setting *s, uint32_t want,
 		 struct gt_error *e)
@@ -37,6 +24,7 @@ static int exec_validate(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 {
 	struct target target = { 0 };
 	struct advice adv = { 0 };
+	const char *given[CMD_MAX_OPTIONS] = { 0 };
 	struct target_setting s;
 	struct template t;
 	uint32_t want;
@@ -46,7 +34,9 @@ static int exec_validate(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 		return -1;
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
 	template_setting(&t, &s);
-	ret = open_target(ctx, a, &s, &target, e);
+	cmd_target_options(&cmd_validate_entry, a, given);
+	/* the target first: a path that is not there is said before anything about the value */
+	ret = preflight_open_target(ctx, given, &s, &target, e);
 	if (ret == 0)
 		ret = preflight_value(ctx, cmd_opt(&cmd_validate_entry, a, "value"), &t, &target, &want, &adv, e);
 	/* the value's standing (expired, weak bits) is worth saying on a check too; notes are for writes */

@@ -12,7 +12,7 @@
 #include "kb/builds.h"
 #include "run/rules.h"
 
-int preflight_choose_target(const char *const *given, const struct target_ops **ops, const char **what, struct gt_error *e)
+static int choose_target(const char *const *given, const struct target_ops **ops, const char **what, struct gt_error *e)
 {
 	size_t n = 0;
 
@@ -34,6 +34,23 @@ int preflight_choose_target(const char *const *given, const struct target_ops **
 		sbuf_release(&options);
 		return -1;
 	}
+	return 0;
+}
+
+int preflight_open_target(struct gt_ctx *ctx, const char *const *given, const struct target_setting *s, struct target *t,
+			  struct gt_error *e)
+{
+	const struct target_ops *ops;
+	const char *what;
+
+	/* the audit record names what was given, even when it is refused */
+	for (size_t i = 0; target_kind_at(i); i++)
+		if (given[i] && !ctx->target)
+			ctx_set_target(ctx, given[i]);
+	if (choose_target(given, &ops, &what, e) < 0 ||
+	    run_target_open(ctx, t, ops, &(struct target_request){ .what = what, .setting = s }, e) < 0)
+		return -1;
+	ctx_set_target(ctx, target_path(t));
 	return 0;
 }
 

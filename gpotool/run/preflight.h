@@ -12,9 +12,11 @@
 #include "kb/template.h"
 #include "run/run.h"
 
-/* given[i] is the value of the option of the table's i-th kind, or NULL: exactly one must be
- * set; *ops and *what say which. GT_USAGE naming the options otherwise. */
-int preflight_choose_target(const char *const *given, const struct target_ops **ops, const char **what, struct gt_error *e);
+/* Opens the target for setting s: given[i] is the value of the option of the table's i-th
+ * kind (--hive, --image, --gpo), or NULL; exactly one must be set (GT_USAGE naming the
+ * options otherwise). The audit record names it (ctx_set_target). t released by target_close. */
+int preflight_open_target(struct gt_ctx *ctx, const char *const *given, const struct target_setting *s, struct target *t,
+			  struct gt_error *e);
 
 /* The template's setting, and its data for value (released by the caller). */
 void template_setting(const struct template *t, struct target_setting *s);
