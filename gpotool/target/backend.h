@@ -24,6 +24,7 @@ struct target_ops {
 	int (*plan)(struct target *t, const struct target_change *c, struct gt_error *e);
 	int (*show_plan)(struct target *t, struct gt_error *e);
 	int (*commit)(struct target *t, struct gt_error *e);
+	int (*read)(struct target *t, const struct target_setting *s, struct reg_value *out, struct gt_error *e);
 	int (*check)(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e);
 	int (*fact)(struct target *t, enum target_fact f, struct target_fact_value *out, const char **why, struct gt_error *e);
 	int (*rollback)(struct target *t, struct target_rollback *rb, struct gt_error *e);

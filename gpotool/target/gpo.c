@@ -432,6 +432,36 @@ static int gpo_target_commit(struct target *t, struct gt_error *e)
 
 /* ---- validate ---- */
 
+/* The item for the setting's value: its data as registry data (a GPO holds one item per
+ * value name and key in a side); 1 found, 0 none. */
+static int find_item_value(struct gpo_target *g, const char *hive, const char *key, const char *name, struct reg_value *out)
+{
+	long i = gpp_find(g->tx.doc, hive, key, name);
+	struct gpp_item it;
+
+	reg_value_init(out);
+	if (i < 0)
+		return 0;
+	gpp_item_get(g->tx.doc, (size_t)i, &it);
+	gpp_item_value(&it, out);
+	gpp_item_release(&it);
+	return 1;
+}
+
+static int gpo_target_read(struct target *t, const struct target_setting *set, struct reg_value *out, struct gt_error *e)
+{
+	struct gpo_target *g = priv(t);
+	const char *hive;
+	char *key = NULL;
+	int r = gpp_split_key(set->key, g->user, &hive, &key, e) < 0 || open_read(g, e) < 0 ? -1 : 0;
+
+	if (r == 0)
+		r = find_item_value(g, hive, key, set->name, out);
+	close_tx(g);
+	free(key);
+	return r;
+}
+
 static int gpo_target_check(struct target *t, const struct target_setting *set, const struct reg_value *want, struct gt_error *e)
 {
 	struct gpo_target *g = priv(t);
@@ -439,25 +469,16 @@ static int gpo_target_check(struct target *t, const struct target_setting *set, 
 	struct reg_value have;
 	const char *hive;
 	char *key = NULL;
-	long i;
-	int r = gpp_split_key(set->key, 0, &hive, &key, e) < 0 || open_read(g, e) < 0 ? -1 : 1;
+	int r = gpp_split_key(set->key, 0, &hive, &key, e) < 0 || open_read(g, e) < 0 ? -1 : 0;
 
 	if (r < 0) {
 		free(key);
 		return -1;
 	}
 	s = (struct gpp_setting){ .hive = hive, .key = key, .name = set->name, .action = 'U', .value = *want };
-	i = gpp_find(g->tx.doc, hive, key, set->name);
 	report_field(rep(t), "target", json_object_new_string(g->dir));
-	reg_value_init(&have);
-	if (i >= 0) {
-		struct gpp_item it;
-
-		gpp_item_get(g->tx.doc, (size_t)i, &it);
-		gpp_item_value(&it, &have);
-		gpp_item_release(&it);
-	}
-	report_field(rep(t), "value", target_value_json(set, want, i >= 0 ? &have : NULL));
+	r = find_item_value(g, hive, key, set->name, &have);
+	report_field(rep(t), "value", target_value_json(set, want, r ? &have : NULL));
 	reg_value_release(&have);
 	r = 0;
 	if (!gpotx_has_item(&g->tx, &s))
@@ -931,6 +952,7 @@ const struct target_ops target_gpo_ops = {
 	.plan = gpo_target_plan,
 	.show_plan = gpo_target_show_plan,
 	.commit = gpo_target_commit,
+	.read = gpo_target_read,
 	.check = gpo_target_check,
 	.rollback = gpo_target_rollback,
 	.check_copy = gpo_target_check_copy,

@@ -292,10 +292,9 @@ static uint32_t dword_of(const struct reg_value *v)
 	return (uint32_t)v->data[0] | (uint32_t)v->data[1] << 8 | (uint32_t)v->data[2] << 16 | (uint32_t)v->data[3] << 24;
 }
 
-static int hive_target_check(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e)
+static int hive_target_read(struct target *t, const struct target_setting *s, struct reg_value *out, struct gt_error *e)
 {
 	struct hive_target *h = priv(t);
-	struct reg_value v;
 	struct keypath kp;
 	hive_key k;
 	int r = open_read(t, e);
@@ -309,8 +308,17 @@ static int hive_target_check(struct target *t, const struct target_setting *s, c
 		r = -1;
 	}
 	if (r == 1)
-		r = hive_get_value(h->tx.hive, k, s->name, &v, e);
+		r = hive_get_value(h->tx.hive, k, s->name, out, e);
 	close_tx(h);
+	return r;
+}
+
+static int hive_target_check(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e)
+{
+	struct hive_target *h = priv(t);
+	struct reg_value v;
+	int r = hive_target_read(t, s, &v, e);
+
 	if (r < 0)
 		return -1;
 	report_field(rep(t), "target", json_object_new_string(h->path));
@@ -779,6 +787,7 @@ const struct target_ops target_hive_ops = {
 	.plan = hive_target_plan,
 	.show_plan = hive_target_show_plan,
 	.commit = hive_target_commit,
+	.read = hive_target_read,
 	.check = hive_target_check,
 	.fact = hive_target_fact,
 	.rollback = hive_target_rollback,

@@ -135,6 +135,11 @@ static int image_commit(struct target *t, struct gt_error *e)
 	return target_commit(&priv(t)->hive, e);
 }
 
+static int image_read(struct target *t, const struct target_setting *s, struct reg_value *out, struct gt_error *e)
+{
+	return target_read(&priv(t)->hive, s, out, e);
+}
+
 static int image_check(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e)
 {
 	return target_check(&priv(t)->hive, s, want, e);
@@ -171,6 +176,7 @@ const struct target_ops target_image_ops = {
 	.plan = image_plan,
 	.show_plan = image_show_plan,
 	.commit = image_commit,
+	.read = image_read,
 	.check = image_check,
 	.fact = image_fact,
 	.rollback = image_rollback,

@@ -160,6 +160,11 @@ int target_commit(struct target *t, struct gt_error *e)
 	return t->ops->commit ? t->ops->commit(t, e) : cannot(t, "be written", e);
 }
 
+int target_read(struct target *t, const struct target_setting *s, struct reg_value *out, struct gt_error *e)
+{
+	return t->ops->read ? t->ops->read(t, s, out, e) : cannot(t, "read a setting", e);
+}
+
 int target_check(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e)
 {
 	return t->ops->check ? t->ops->check(t, s, want, e) : cannot(t, "be checked for a value", e);

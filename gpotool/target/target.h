@@ -182,6 +182,8 @@ int target_show_plan(struct target *t, struct gt_error *e);
 /* Commits the plan through the pipeline and reports what changed (or "no change"). */
 int target_commit(struct target *t, struct gt_error *e);
 
+/* The setting's value as the target holds it: 1 (out caller-released), 0 absent, -1 error. */
+int target_read(struct target *t, const struct target_setting *s, struct reg_value *out, struct gt_error *e);
 /* Does the target hold the setting with data want? 1 yes (said), 0 no (GT_MISMATCH set in e,
  * saying why), -1 error. */
 int target_check(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e);

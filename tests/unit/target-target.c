@@ -8,9 +8,16 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/safefile.h"
 #include "core/sbuf.h"
+#include "gpo/gpp.h"
+#include "gpo/gptini.h"
 #include "hive/hivetx.h"
 #include "target/target.h"
 
@@ -104,6 +111,90 @@ static void test_what_a_kind_cannot(void **state)
 	assert_int_equal(target_reach(&t), TARGET_HOLDS_MACHINE);
 }
 
+static void save(const char *path, const struct sbuf *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text->buf, 1, text->len, f), text->len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A GPO folder whose Machine side sets Kdc\StrongCertificateBindingEnforcement to 2. */
+static void make_gpo(const char *dir)
+{
+	struct gpp_setting s = { .hive = "HKEY_LOCAL_MACHINE", .key = "SYSTEM\\CurrentControlSet\\Services\\Kdc",
+				 .name = "StrongCertificateBindingEnforcement", .action = 'U', .changed = "2026-12-03 10:00:00",
+				 .uid = "{8C4D6A2E-1F3B-4C5D-9E7F-0A1B2C3D4E5F}" };
+	static const uint8_t two[4] = { 2, 0, 0, 0 };
+	struct gt_error e = { 0 };
+	struct gpp_doc *doc;
+	struct sbuf path, text, xml;
+
+	sbuf_init(&path);
+	sbuf_init(&text);
+	sbuf_init(&xml);
+	gptini_new("unit", &text);
+	sbuf_addf(&path, "%s/GPT.INI", dir);
+	save(path.buf, &text);
+	for (const char *sub = "/Machine\0/Machine/Preferences\0/Machine/Preferences/Registry\0"; *sub; sub += strlen(sub) + 1) {
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s%s", dir, sub);
+		assert_int_equal(mkdir(path.buf, 0755), 0);
+	}
+	sbuf_reset(&text);
+	gpp_empty_file(&text);
+	assert_int_equal(gpp_load((const uint8_t *)text.buf, text.len, "empty", "templates/gpp-registry.rng", &doc, &e), 0);
+	s.value = (struct reg_value){ .type = RT_DWORD, .data = (uint8_t *)two, .len = 4 };
+	assert_int_equal(gpp_apply_set(doc, &s, &xml, &e), 0);
+	gpp_free(doc);
+	sbuf_addstr(&path, "/Registry.xml");
+	save(path.buf, &xml);
+	sbuf_release(&path);
+	sbuf_release(&text);
+	sbuf_release(&xml);
+}
+
+static void drop(void *arg, enum report_kind kind, const char *text)
+{
+	(void)arg;
+	(void)kind;
+	(void)text;
+}
+
+/* Reading a setting through the interface, from a GPO: the item's data, or absent. */
+static void test_read_from_gpo(void **state)
+{
+	char dir[] = "/tmp/gpotool-unit-target-XXXXXX";
+	struct target_setting kdc = { .key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Kdc",
+				      .name = "StrongCertificateBindingEnforcement", .type = RT_DWORD, .label = "unit" };
+	struct target_setting other = kdc;
+	struct json_object *result = json_object_new_object();
+	struct target_env env = { .rep = { .emit = drop, .result = result } };
+	struct gt_error e = { 0 };
+	struct reg_value v;
+	struct target t;
+	char cmd[96];
+
+	(void)state;
+	setenv("GPOTOOL_DATADIR", "templates", 1);
+	assert_non_null(mkdtemp(dir));
+	make_gpo(dir);
+	assert_int_equal(target_open(&t, target_kind_named("gpo"), &env, &(struct target_request){ .what = dir }, &e), 0);
+	assert_int_equal(target_read(&t, &kdc, &v, &e), 1);
+	assert_int_equal(v.type, RT_DWORD);
+	assert_int_equal(v.len, 4);
+	assert_int_equal(v.data[0], 2);
+	reg_value_release(&v);
+	other.name = "CertificateBackdatingCompensation";
+	assert_int_equal(target_read(&t, &other, &v, &e), 0);
+	reg_value_release(&v);
+	target_close(&t);
+	json_object_put(result);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_kind_of_file),
 		cmocka_unit_test(test_plain_paths),
 		cmocka_unit_test(test_what_a_kind_cannot),
+		cmocka_unit_test(test_read_from_gpo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
