@@ -138,16 +138,18 @@ static int remove_registry(struct gpotx *tx, struct gt_error *e)
 }
 
 /* After GPT.INI could not be replaced: Registry.xml back as it was (removed if it was new).
- * 1 when it is the original again, whatever a later step (a directory fsync) said. */
-static int put_back_registry(struct gpotx *tx, struct staged_file *reg, struct gt_error *e)
+ * 1 when it is the original again, whatever a later step (a directory fsync) said: only the
+ * file's bytes decide, so the failures on the way are not the caller's to report. */
+static int put_back_registry(struct gpotx *tx, struct staged_file *reg)
 {
 	char want[SHA256_HEX_LEN + 1], now[SHA256_HEX_LEN + 1];
+	struct gt_error ignored = { 0 };
 
 	if (!tx->reg_exists)
 		return staged_unlink_new(reg) == 0;
-	write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len, (mode_t)file_mode(&tx->reg_file, 0644), e);
+	write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len, (mode_t)file_mode(&tx->reg_file, 0644), &ignored);
 	sha256_hex(tx->reg_file.bytes, tx->reg_file.len, want);
-	return sha256_file_hex(tx->reg_path, now, e) == 0 && strcmp(want, now) == 0;
+	return sha256_file_hex(tx->reg_path, now, &ignored) == 0 && strcmp(want, now) == 0;
 }
 
 /* The staged files read back through their descriptors: Registry.xml must be exactly the
@@ -259,11 +261,9 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 	fault_point("gpo-between-renames");
 	if (!tx->gpo.backup && staged_commit(&gpt, e) < 0) {
 		/* put Registry.xml back, so that the GPO is entirely as before */
-		struct gt_error undo = { 0 };
-
 		if (gpt.lost)
 			goto lost;
-		if (!put_back_registry(tx, &reg, &undo)) {
+		if (!put_back_registry(tx, &reg)) {
 			/* neither state can be made whole now: the entry stays pending with GPT.INI's
 			 * staged file, and the next write to this GPO finishes the change from them */
 			gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old); journal entry %s stays pending "

@@ -35,6 +35,7 @@ static int load_schema(const char *dir, struct schema *s, struct gt_error *e)
 	size_t len;
 	char *line, *save = NULL;
 	unsigned lineno = 0;
+	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
 	sbuf_init(&path);
@@ -53,7 +54,7 @@ static int load_schema(const char *dir, struct schema *s, struct gt_error *e)
 		if (*line == '#' || strspn(line, " \t\r") == strlen(line))
 			continue;
 		if (s->n == SCHEMA_MAX_FIELDS || sscanf(line, "%31s %7s %7s %31s", f->name, req, rep, f->kind) != 4) {
-			gt_fail(e, GT_FAILED, "'%s': malformed schema line %u", path.buf, lineno);
+			ret = gt_fail(e, GT_FAILED, "'%s': malformed schema line %u", path.buf, lineno);
 			break;
 		}
 		f->required = strcmp(req, "yes") == 0;
@@ -62,7 +63,7 @@ static int load_schema(const char *dir, struct schema *s, struct gt_error *e)
 	}
 	free(buf);
 	sbuf_release(&path);
-	return e->code == GT_OK ? 0 : -1;
+	return ret;
 }
 
 static struct schema_field *schema_find(struct schema *s, const char *name)
