@@ -284,14 +284,14 @@ enum replaced {
  * so that the GPO is entirely as before. */
 static enum replaced replace_files(struct gpotx *tx, struct gpo_commit *c, struct gt_error *e)
 {
-	fault_point("gpo-before-renames");
+	fault_point(FAULT_GPO_BEFORE_RENAMES);
 	if ((tx->remove_reg ? remove_registry(tx, e) : staged_commit(&c->reg, e)) < 0) {
 		if (c->reg.lost)
 			return LOST;
 		journal_abandon(c->j, e->msg);
 		return UNCHANGED;
 	}
-	fault_point("gpo-between-renames");
+	fault_point(FAULT_GPO_BETWEEN_RENAMES);
 	if (tx->gpo.backup || staged_commit(&c->gpt, e) == 0)
 		return REPLACED;
 	if (c->gpt.lost)

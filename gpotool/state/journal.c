@@ -896,7 +896,7 @@ static int recover_entry(struct journal_entry *j, const struct journal_recovery 
 	}
 	if (ret < 0)
 		return -1;
-	fault_point("recover-after-write");
+	fault_point(FAULT_RECOVER_AFTER_WRITE);
 	remove_staged(targets);
 	if (forward) {
 		make_copies_private(j);
@@ -1264,7 +1264,7 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 					if (ret == 0) {
 						/* held until its audit record is appended (journal_unaudited) */
 						hold_lock(j->id, j->lock_fd, HELD_RECOVERED);
-						fault_point("recover-after-mark");
+						fault_point(FAULT_RECOVER_AFTER_MARK);
 					}
 				}
 				collect_staged(j->doc, &ended, &open_staged);
@@ -1467,7 +1467,7 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 		journal_free(j);
 		return -1;
 	}
-	fault_point("abandon-after-load");
+	fault_point(FAULT_ABANDON_AFTER_LOAD);
 	if (held_find(id) || (j->lock_fd = lock_entry_dir(j->dir, 0)) < 0) {
 		journal_free(j);
 		return gt_fail(e, GT_REFUSED, "journal entry %s is locked: a gpotool is still writing it; nothing was changed", id);
