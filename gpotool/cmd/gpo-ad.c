@@ -105,81 +105,123 @@ static int count_items(const char *dir, int user, int *has, struct gt_error *e)
 	return 0;
 }
 
+static void ad_plan_init(struct ad_plan *p, const struct cmd_entry *en, const struct cmd_args *a)
+{
+	memset(p, 0, sizeof(*p));
+	p->link_dn = cmd_opt(en, a, "link");
+	p->current_gplink = cmd_opt(en, a, "current-gplink");
+	p->current_ext[0] = cmd_opt(en, a, "current-extensions");
+	p->current_ext[1] = cmd_opt(en, a, "current-user-extensions");
+	sbuf_init(&p->domain_dn);
+	sbuf_init(&p->gpo_dn);
+	sbuf_init(&p->merged_gplink);
+	for (int s = 0; s < 2; s++)
+		sbuf_init(&p->merged_ext[s]);
+}
+
+static void ad_plan_release(struct ad_plan *p)
+{
+	sbuf_release(&p->domain_dn);
+	sbuf_release(&p->gpo_dn);
+	sbuf_release(&p->merged_gplink);
+	for (int s = 0; s < 2; s++)
+		sbuf_release(&p->merged_ext[s]);
+}
+
+/* What the folder says of its AD object: the GUID it is named by, its version, and which
+ * sides hold items. A GPMC backup, or a folder not named by its GUID, names no AD object. */
+static int read_gpo(const char *dir, struct ad_plan *p, char guid[39], struct gt_error *e)
+{
+	struct gpotx tx;
+	int ret = 0;
+
+	if (gpotx_open(&tx, dir, 0, 0, e) < 0)
+		return -1;
+	if (tx.gpo.backup || !tx.gpo.guid[0]) {
+		ret = gt_fail(e, GT_USAGE, tx.gpo.backup ? "'%s' is a GPMC backup: GPMC sets the AD object when it restores it"
+					       : "'%s' is not named by its GPO GUID ({XXXXXXXX-...}), so its AD object is unknown", dir);
+	} else {
+		memcpy(guid, tx.gpo.guid, 39);
+		p->version = tx.gpt.version;
+	}
+	gpotx_close(&tx);
+	if (ret < 0 || count_items(dir, 0, &p->sides[0], e) < 0 || count_items(dir, 1, &p->sides[1], e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The DNs, and the lists merged with the current values given: the GPO's tools added to its
+ * extension lists, its link added to the OU's gPLink, nothing already there dropped. */
+static int merge_attributes(struct ad_plan *p, const char *dns, const char *guid, struct gt_error *e)
+{
+	struct sbuf link;
+	int ret = 0;
+
+	if (dns_to_dn(dns, &p->domain_dn, e) < 0)
+		return -1;
+	sbuf_addf(&p->gpo_dn, "CN=%s,CN=Policies,CN=System,%s", guid, p->domain_dn.buf);
+	for (int s = 0; s < 2; s++)
+		if (p->sides[s] && p->current_ext[s] &&
+		    extnames_merge(p->current_ext[s], GPP_REGISTRY_CSE, GPP_REGISTRY_TOOL, &p->merged_ext[s], &p->ext_changed[s], e) < 0)
+			return -1;
+	/* gPLink entries name the GPO in lower case, as GPMC writes them */
+	sbuf_init(&link);
+	sbuf_addf(&link, "cn=%s,cn=policies,cn=system,%s", guid, p->domain_dn.buf);
+	if (p->link_dn && p->current_gplink && gplink_merge(p->current_gplink, link.buf, &p->merged_gplink, &p->link_changed, e) < 0)
+		ret = -1;
+	sbuf_release(&link);
+	return ret;
+}
+
+static void render(const struct ad_plan *p, const char *format, const char *dns, const char *guid, struct sbuf *out)
+{
+	if (strcmp(format, "ldif") == 0)
+		render_ldif(p, out);
+	else if (strcmp(format, "powershell") == 0)
+		render_powershell(p, dns, guid, out);
+	else
+		render_samba(p, guid, out);
+}
+
+/* The --json fields: the merged values (null where the current one was not given). */
+static void add_result(struct gt_ctx *ctx, const struct ad_plan *p, const char *format, const struct sbuf *out)
+{
+	json_object_object_add(ctx->result, "dn", json_object_new_string(p->gpo_dn.buf));
+	json_object_object_add(ctx->result, "version", json_object_new_int64(p->version));
+	for (int s = 0; s < 2; s++)
+		json_object_object_add(ctx->result, ext_attr[s],
+				       p->sides[s] && p->current_ext[s] ? json_object_new_string(p->merged_ext[s].buf) : NULL);
+	json_object_object_add(ctx->result, "gPLink", p->link_dn && p->current_gplink ? json_object_new_string(p->merged_gplink.buf) : NULL);
+	json_object_object_add(ctx->result, "format", json_object_new_string(format));
+	json_object_object_add(ctx->result, "text", json_object_new_string(out->buf));
+}
+
 static int exec_gpo_ad(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const struct cmd_entry *en = &cmd_gpo_ad_entry;
 	const char *dns = cmd_opt(en, a, "domain"), *format = cmd_opt(en, a, "format");
-	struct ad_plan p = { .link_dn = cmd_opt(en, a, "link"), .current_gplink = cmd_opt(en, a, "current-gplink") };
-	struct gpotx tx;
-	struct sbuf out, link;
+	struct ad_plan p;
+	struct sbuf out;
 	char guid[39];
-	int ret = 0;
+	int ret = GT_OK;
 
-	p.current_ext[0] = cmd_opt(en, a, "current-extensions");
-	p.current_ext[1] = cmd_opt(en, a, "current-user-extensions");
 	if (!dns)
 		return gt_fail(e, GT_USAGE, "gpo ad needs --domain DNS (e.g. corp.example.com)");
 	if (!format)
 		format = "ldif";
 	if (strcmp(format, "ldif") && strcmp(format, "powershell") && strcmp(format, "samba"))
 		return gt_fail(e, GT_USAGE, "--format takes ldif, powershell or samba, not '%s'", format);
-	if (gpotx_open(&tx, a->argv[0], 0, 0, e) < 0)
-		return -1;
-	if (tx.gpo.backup || !tx.gpo.guid[0]) {
-		ret = gt_fail(e, GT_USAGE, tx.gpo.backup ? "'%s' is a GPMC backup: GPMC sets the AD object when it restores it"
-					       : "'%s' is not named by its GPO GUID ({XXXXXXXX-...}), so its AD object is unknown", a->argv[0]);
-		gpotx_close(&tx);
-		return ret;
-	}
-	memcpy(guid, tx.gpo.guid, sizeof(guid));
-	p.version = tx.gpt.version;
-	gpotx_close(&tx);
-	if (count_items(a->argv[0], 0, &p.sides[0], e) < 0 || count_items(a->argv[0], 1, &p.sides[1], e) < 0)
-		return -1;
-	sbuf_init(&p.domain_dn);
-	sbuf_init(&p.gpo_dn);
-	sbuf_init(&p.merged_gplink);
+	ad_plan_init(&p, en, a);
 	sbuf_init(&out);
-	sbuf_init(&link);
-	for (int s = 0; s < 2; s++)
-		sbuf_init(&p.merged_ext[s]);
-	if (dns_to_dn(dns, &p.domain_dn, e) < 0)
-		goto fail;
-	sbuf_addf(&p.gpo_dn, "CN=%s,CN=Policies,CN=System,%s", guid, p.domain_dn.buf);
-	for (int s = 0; s < 2; s++)
-		if (p.sides[s] && p.current_ext[s] &&
-		    extnames_merge(p.current_ext[s], GPP_REGISTRY_CSE, GPP_REGISTRY_TOOL, &p.merged_ext[s], &p.ext_changed[s], e) < 0)
-			goto fail;
-	/* gPLink entries name the GPO in lower case, as GPMC writes them */
-	sbuf_addf(&link, "cn=%s,cn=policies,cn=system,%s", guid, p.domain_dn.buf);
-	if (p.link_dn && p.current_gplink && gplink_merge(p.current_gplink, link.buf, &p.merged_gplink, &p.link_changed, e) < 0)
-		goto fail;
-	if (strcmp(format, "ldif") == 0)
-		render_ldif(&p, &out);
-	else if (strcmp(format, "powershell") == 0)
-		render_powershell(&p, dns, guid, &out);
-	else
-		render_samba(&p, guid, &out);
-	out_text(ctx, "%s", out.buf);
-	json_object_object_add(ctx->result, "dn", json_object_new_string(p.gpo_dn.buf));
-	json_object_object_add(ctx->result, "version", json_object_new_int64(p.version));
-	for (int s = 0; s < 2; s++)
-		json_object_object_add(ctx->result, ext_attr[s],
-				       p.sides[s] && p.current_ext[s] ? json_object_new_string(p.merged_ext[s].buf) : NULL);
-	json_object_object_add(ctx->result, "gPLink", p.link_dn && p.current_gplink ? json_object_new_string(p.merged_gplink.buf) : NULL);
-	json_object_object_add(ctx->result, "format", json_object_new_string(format));
-	json_object_object_add(ctx->result, "text", json_object_new_string(out.buf));
-	goto out;
-fail:
-	ret = -1;
-out:
-	sbuf_release(&p.domain_dn);
-	sbuf_release(&p.gpo_dn);
-	sbuf_release(&p.merged_gplink);
-	for (int s = 0; s < 2; s++)
-		sbuf_release(&p.merged_ext[s]);
+	if (read_gpo(a->argv[0], &p, guid, e) < 0 || merge_attributes(&p, dns, guid, e) < 0) {
+		ret = -1;
+	} else {
+		render(&p, format, dns, guid, &out);
+		out_text(ctx, "%s", out.buf);
+		add_result(ctx, &p, format, &out);
+	}
 	sbuf_release(&out);
-	sbuf_release(&link);
+	ad_plan_release(&p);
 	return ret;
 }
 

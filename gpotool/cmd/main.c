@@ -225,7 +225,7 @@ static int audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const ch
 
 	audit_catch_up(ctx, s);
 	rec = audit_record(ctx, command, code, err);
-	fault_point("audit-before-append");
+	fault_point(FAULT_AUDIT_BEFORE_APPEND);
 	if (sink_append(ctx, s, rec, &o) < 0) {
 		struct gt_error ignored = { 0 };
 
@@ -237,7 +237,7 @@ static int audit_sinks_write(struct gt_ctx *ctx, struct audit_sinks *s, const ch
 	} else {
 		struct gt_error ignored = { 0 };
 
-		fault_point("audit-after-append");
+		fault_point(FAULT_AUDIT_AFTER_APPEND);
 		if (ctx->journal_id)
 			journal_mark_audited(ctx_state_dir(ctx), ctx->journal_id, &ignored);
 	}

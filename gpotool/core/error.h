@@ -17,6 +17,21 @@ struct gt_error {
 	char msg[1024];  /* one line, lowercase, subject quoted: "unable to open 'SYSTEM': ..." */
 };
 
+/* The rule that keeps an error from going stale:
+ * - An error set in e is a failure on its way up, and only that. gt_fail keeps an error
+ *   already set, so the innermost cause wins: the way up returns -1 or adds context with
+ *   gt_prefix, and a caller's own gt_fail after a callee failed does not hide the cause.
+ * - A failure ends where a caller stops returning it: it ignores it, falls back, or turns it
+ *   into a warning. That caller must not leave it in e, or the next failure through e would
+ *   be reported as this one: it hands that call a scratch error of its own
+ *   (struct gt_error ignored = { 0 }), or, having used the message, ends it with
+ *   gt_error_clear. So a function that returns success leaves e as it found it.
+ * - Replacing a cause on purpose (a read-back whose parse failed is reported as a failed
+ *   verification) is gt_error_clear, then gt_fail.
+ * - A function decides that it failed from what its own steps return, never from e->code:
+ *   an error left in e by a caller that broke this rule must not turn a success into a
+ *   failure. */
+
 /* Sets the error unless one is already set (the innermost cause wins) and returns -1. */
 int gt_fail(struct gt_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -26,6 +41,7 @@ int gt_fail(struct gt_error *e, int code, const char *fmt, ...)
  * message says its subject once. */
 int gt_prefix(struct gt_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Ends a failure that stops here (see the rule above): e holds no error again. */
 void gt_error_clear(struct gt_error *e);
 
 /* A path the user named that is not there, or is not the kind of file asked for, is the

@@ -1,7 +1,6 @@
 /* Test-only damage to a GPO commit's GPT.INI and Registry.xml; see gpo-fault.h. */
 #include "gpo/gpo-fault.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,7 +23,7 @@ void fault_gptini_rendered(struct sbuf *gpt)
 {
 	size_t i;
 
-	if (!fault_asked("gptini-rendered-version"))
+	if (!fault_asked(FAULT_GPTINI_RENDERED_VERSION))
 		return;
 	for (i = 0; i < gpt->len; i++)
 		if (is_version_at(gpt->buf + i, gpt->len - i, 1) || is_version_at(gpt->buf + i, gpt->len - i, 2))
@@ -68,31 +67,30 @@ static int item_named(const struct sbuf *x, size_t start, size_t end, const char
 }
 
 /* Changes the character at offset at (0: none found) to another of the same kind. */
-static int change_char(struct sbuf *x, size_t at, const char *what, struct gt_error *e)
+static int change_char(struct sbuf *x, size_t at, struct gt_error *e)
 {
 	if (!at || x->buf[at] == '"')
-		return fault_nothing_to_damage(what, e);
+		return fault_nothing_to_damage(e);
 	x->buf[at] = x->buf[at] == '0' ? '1' : '0';
 	return 0;
 }
 
 int fault_gpp_applied(struct sbuf *xml, const char *name, struct gt_error *e)
 {
-	const char *want = getenv("GPOTOOL_FAULT");
-	int other = fault_asked("gpp-applied-other");
+	int other = fault_asked(FAULT_GPP_APPLIED_OTHER);
 	size_t start, end, from = 0;
 
-	if (!want || strncmp(want, "gpp-applied-", 12) != 0)
+	if (!fault_asked(FAULT_GPP_APPLIED))
 		return 0;
 	while (next_item(xml, from, &start, &end)) {
 		from = end;
 		if (item_named(xml, start, end, name) == other)
 			continue;
-		if (fault_asked("gpp-applied-value") || other)
-			return change_char(xml, props_attr(xml, start, end, " value=\""), want, e);
-		if (fault_asked("gpp-applied-clsid"))
-			return change_char(xml, strncmp(xml->buf + start, "<Registry clsid=\"{", 18) == 0 ? start + 18 : 0, want, e);
+		if (fault_asked(FAULT_GPP_APPLIED_VALUE) || other)
+			return change_char(xml, props_attr(xml, start, end, " value=\""), e);
+		if (fault_asked(FAULT_GPP_APPLIED_CLSID))
+			return change_char(xml, strncmp(xml->buf + start, "<Registry clsid=\"{", 18) == 0 ? start + 18 : 0, e);
 		break;
 	}
-	return fault_nothing_to_damage(want, e);
+	return fault_nothing_to_damage(e);
 }

@@ -138,16 +138,18 @@ static int remove_registry(struct gpotx *tx, struct gt_error *e)
 }
 
 /* After GPT.INI could not be replaced: Registry.xml back as it was (removed if it was new).
- * 1 when it is the original again, whatever a later step (a directory fsync) said. */
-static int put_back_registry(struct gpotx *tx, struct staged_file *reg, struct gt_error *e)
+ * 1 when it is the original again, whatever a later step (a directory fsync) said: only the
+ * file's bytes decide, so the failures on the way are not the caller's to report. */
+static int put_back_registry(struct gpotx *tx, struct staged_file *reg)
 {
 	char want[SHA256_HEX_LEN + 1], now[SHA256_HEX_LEN + 1];
+	struct gt_error ignored = { 0 };
 
 	if (!tx->reg_exists)
 		return staged_unlink_new(reg) == 0;
-	write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len, (mode_t)file_mode(&tx->reg_file, 0644), e);
+	write_file_atomic(tx->reg_path, tx->reg_file.bytes, tx->reg_file.len, (mode_t)file_mode(&tx->reg_file, 0644), &ignored);
 	sha256_hex(tx->reg_file.bytes, tx->reg_file.len, want);
-	return sha256_file_hex(tx->reg_path, now, e) == 0 && strcmp(want, now) == 0;
+	return sha256_file_hex(tx->reg_path, now, &ignored) == 0 && strcmp(want, now) == 0;
 }
 
 /* The staged files read back through their descriptors: Registry.xml must be exactly the
@@ -200,34 +202,54 @@ static void note_new_without_ntacl(struct gpotx *tx)
 	tx->notice = sbuf_detach(&sb, NULL);
 }
 
-int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta_in, const struct plan *plan,
-		 struct gt_error *e)
-{
-	struct journal_meta meta = *meta_in;
-	struct staged_file reg = { 0 }, gpt = { 0 };
-	struct journal_entry *j = NULL;
-	struct journal_target t[2];
-	char after[2][SHA256_HEX_LEN + 1];
+/* What one commit holds between its steps: the new GPT.INI's bytes, the two files staged
+ * beside their targets and the journal entry. */
+struct gpo_commit {
 	struct sbuf gpt_bytes;
-	size_t nt = tx->gpo.backup ? 1 : 2;
+	struct staged_file reg, gpt;
+	struct journal_entry *j;
+};
 
-	sbuf_init(&gpt_bytes);
+static void gpo_commit_release(struct gpo_commit *c)
+{
+	journal_free(c->j);
+	staged_discard(&c->reg);
+	staged_discard(&c->gpt);
+	sbuf_release(&c->gpt_bytes);
+}
+
+/* GPT.INI with the version bumped, and the new Registry.xml, written and fsynced beside the
+ * originals, each keeping its file's owner, mode, ACL and xattrs; the folders a new
+ * Registry.xml needs are made first (and recorded on tx). A GPMC backup's version file is
+ * not rewritten. */
+static int stage_files(struct gpotx *tx, struct gpo_commit *c, struct gt_error *e)
+{
 	if (!tx->gpo.backup) {
 		tx->new_version = gpt_version_bump(tx->gpt.version, tx->user);
-		gptini_render(&tx->gpt, tx->new_version, &gpt_bytes);
-		fault_gptini_rendered(&gpt_bytes);
+		gptini_render(&tx->gpt, tx->new_version, &c->gpt_bytes);
+		fault_gptini_rendered(&c->gpt_bytes);
 	}
 	if (!tx->reg_exists && gpo_make_registry_dir(&tx->gpo, tx->user, &tx->created_dirs, &tx->ncreated_dirs, e) < 0)
-		goto fail;
-	/* write -> verify -> journal -> rename; each file keeps its owner, mode, ACL and xattrs */
-	if ((!tx->remove_reg &&
-	     staged_write_like(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, tx->reg_exists ? &tx->reg_file : NULL,
-			       (mode_t)file_mode(&tx->reg_file, 0644), &reg, e) < 0) ||
-	    (!tx->gpo.backup && staged_write_like(tx->gpo.gpt_path, gpt_bytes.buf, gpt_bytes.len, &tx->version_file,
-						  (mode_t)file_mode(&tx->version_file, 0644), &gpt, e) < 0))
-		goto fail;
-	if (verify_staged(tx, &reg, &gpt, e) < 0)
-		goto fail;
+		return -1;
+	if (!tx->remove_reg &&
+	    staged_write_like(tx->reg_path, tx->new_reg.buf, tx->new_reg.len, tx->reg_exists ? &tx->reg_file : NULL,
+			      (mode_t)file_mode(&tx->reg_file, 0644), &c->reg, e) < 0)
+		return -1;
+	if (!tx->gpo.backup && staged_write_like(tx->gpo.gpt_path, c->gpt_bytes.buf, c->gpt_bytes.len, &tx->version_file,
+						 (mode_t)file_mode(&tx->version_file, 0644), &c->gpt, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The pending entry, before anything is replaced: Registry.xml's and GPT.INI's before-states
+ * (only Registry.xml's for a GPMC backup) with the hash and staged file of what replaces them. */
+static int begin_journal(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta_in, const struct plan *plan,
+			 struct gpo_commit *c, struct gt_error *e)
+{
+	struct journal_meta meta = *meta_in;
+	struct journal_target t[2];
+	char after[2][SHA256_HEX_LEN + 1];
+
 	memset(t, 0, sizeof(t));
 	t[0] = (struct journal_target){ .path = tx->reg_path, .existed = tx->reg_exists, .kind = "gpp-registry-xml",
 		.detail = tx->user ? "User" : "Machine", .key_prefix = "", .before = tx->reg_file.bytes,
@@ -239,80 +261,110 @@ int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_m
 		after[0][0] = '\0'; /* absent, as the journal writes it */
 	else
 		sha256_hex(tx->new_reg.buf, tx->new_reg.len, after[0]);
-	sha256_hex(gpt_bytes.buf, gpt_bytes.len, after[1]);
+	sha256_hex(c->gpt_bytes.buf, c->gpt_bytes.len, after[1]);
 	t[0].after_sha256 = after[0];
-	t[0].staged = reg.tmp;
+	t[0].staged = c->reg.tmp;
 	t[1].after_sha256 = after[1];
-	t[1].staged = gpt.tmp;
+	t[1].staged = c->gpt.tmp;
 	meta.target_kind = "gpo";
 	meta.target_path = tx->gpo.dir;
 	meta.side = tx->user ? "User" : "Machine";
-	if (journal_begin(state_dir, &meta, t, nt, &j, e) < 0)
-		goto fail;
-	fault_point("gpo-before-renames");
-	if ((tx->remove_reg ? remove_registry(tx, e) : staged_commit(&reg, e)) < 0) {
-		if (reg.lost)
-			goto lost;
-		journal_abandon(j, e->msg);
-		goto fail;
-	}
-	fault_point("gpo-between-renames");
-	if (!tx->gpo.backup && staged_commit(&gpt, e) < 0) {
-		/* put Registry.xml back, so that the GPO is entirely as before */
-		struct gt_error undo = { 0 };
+	return journal_begin(state_dir, &meta, t, tx->gpo.backup ? 1 : 2, &c->j, e);
+}
 
-		if (gpt.lost)
-			goto lost;
-		if (!put_back_registry(tx, &reg, &undo)) {
-			/* neither state can be made whole now: the entry stays pending with GPT.INI's
-			 * staged file, and the next write to this GPO finishes the change from them */
-			gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old); journal entry %s stays pending "
-				  "and the next gpotool write to this GPO finishes it: ", tx->gpo.dir, journal_id(j));
-			free(gpt.tmp);
-			gpt.tmp = NULL;
-			journal_free(j);
-			staged_discard(&reg);
-			staged_discard(&gpt);
-			sbuf_release(&gpt_bytes);
-			return -1;
-		}
-		journal_abandon(j, e->msg);
-		goto fail;
+enum replaced {
+	REPLACED,      /* both files are the new ones */
+	UNCHANGED,     /* both are as before; the entry is marked failed */
+	LOST,          /* a file gpotool did not write is in place; the entry stays pending */
+	HALF_CHANGED,  /* Registry.xml new, GPT.INI old, and Registry.xml could not be put back */
+};
+
+/* Registry.xml, then GPT.INI, each renamed into place: until GPT.INI's version rises,
+ * clients do not look at the new Registry.xml. When GPT.INI fails, Registry.xml is put back,
+ * so that the GPO is entirely as before. */
+static enum replaced replace_files(struct gpotx *tx, struct gpo_commit *c, struct gt_error *e)
+{
+	fault_point(FAULT_GPO_BEFORE_RENAMES);
+	if ((tx->remove_reg ? remove_registry(tx, e) : staged_commit(&c->reg, e)) < 0) {
+		if (c->reg.lost)
+			return LOST;
+		journal_abandon(c->j, e->msg);
+		return UNCHANGED;
 	}
-	tx->journal_id = xstrdup(journal_id(j));
-	if (!tx->warning && (reg.sync_warning || gpt.sync_warning))
-		tx->warning = xstrdup(reg.sync_warning ? reg.sync_warning : gpt.sync_warning);
+	fault_point(FAULT_GPO_BETWEEN_RENAMES);
+	if (tx->gpo.backup || staged_commit(&c->gpt, e) == 0)
+		return REPLACED;
+	if (c->gpt.lost)
+		return LOST;
+	if (!put_back_registry(tx, &c->reg))
+		return HALF_CHANGED;
+	journal_abandon(c->j, e->msg);
+	return UNCHANGED;
+}
+
+/* The change is in place: tx gets the entry's ID and what the operator should hear, and the
+ * entry is marked complete. When that mark cannot be written, the entry stays "pending" and
+ * says what it was: the commit still succeeded, with a warning. */
+static void finish_commit(struct gpotx *tx, struct gpo_commit *c)
+{
+	struct gt_error unmarked = { 0 };
+
+	tx->journal_id = xstrdup(journal_id(c->j));
+	if (!tx->warning && (c->reg.sync_warning || c->gpt.sync_warning))
+		tx->warning = xstrdup(c->reg.sync_warning ? c->reg.sync_warning : c->gpt.sync_warning);
 	note_new_without_ntacl(tx);
-	if (journal_complete(j, e) < 0) {
-		/* the change is in place; the entry stays "pending" and says what it was */
+	if (journal_complete(c->j, &unmarked) < 0) {
 		free(tx->warning);
-		tx->warning = xstrdup(e->msg);
-		gt_error_clear(e);
+		tx->warning = xstrdup(unmarked.msg);
 	}
-	journal_free(j);
-	staged_discard(&reg);
-	staged_discard(&gpt);
-	sbuf_release(&gpt_bytes);
-	return 0;
-lost:
-	/* a file gpotool did not write is in place: the entry stays pending, with the before copies */
-	gt_prefix(e, "GPO '%s' not changed as asked; journal entry %s (pending) keeps its files as they were before: ",
-		  tx->gpo.dir, journal_id(j));
-	journal_free(j);
-	staged_discard(&reg);
-	staged_discard(&gpt);
-	sbuf_release(&gpt_bytes);
-	return -1;
-fail:
-	journal_free(j);
-	staged_discard(&reg);
-	staged_discard(&gpt);
-	sbuf_release(&gpt_bytes);
-	/* "left unchanged" includes the folders made for a Registry.xml that is not there */
-	sbuf_init(&gpt_bytes);
-	gpo_remove_created_dirs(&tx->gpo, tx->user, tx->created_dirs, tx->ncreated_dirs, &gpt_bytes);
-	sbuf_release(&gpt_bytes);
+}
+
+/* Nothing was replaced: the staged files go, and so do the folders made for a Registry.xml
+ * that is not there ("left unchanged" includes them). Returns -1. */
+static int left_unchanged(struct gpotx *tx, struct gpo_commit *c, struct gt_error *e)
+{
+	struct sbuf removed;
+
+	gpo_commit_release(c);
+	sbuf_init(&removed);
+	gpo_remove_created_dirs(&tx->gpo, tx->user, tx->created_dirs, tx->ncreated_dirs, &removed);
+	sbuf_release(&removed);
 	return gt_prefix(e, "GPO '%s' left unchanged: ", tx->gpo.dir);
+}
+
+int gpotx_commit(struct gpotx *tx, const char *state_dir, const struct journal_meta *meta, const struct plan *plan,
+		 struct gt_error *e)
+{
+	struct gpo_commit c = { .j = NULL };
+	int ret = -1;
+
+	sbuf_init(&c.gpt_bytes);
+	/* write -> verify -> journal -> rename */
+	if (stage_files(tx, &c, e) < 0 || verify_staged(tx, &c.reg, &c.gpt, e) < 0 ||
+	    begin_journal(tx, state_dir, meta, plan, &c, e) < 0)
+		return left_unchanged(tx, &c, e);
+	switch (replace_files(tx, &c, e)) {
+	case REPLACED:
+		finish_commit(tx, &c);
+		ret = 0;
+		break;
+	case UNCHANGED:
+		return left_unchanged(tx, &c, e);
+	case LOST:
+		gt_prefix(e, "GPO '%s' not changed as asked; journal entry %s (pending) keeps its files as they were before: ",
+			  tx->gpo.dir, journal_id(c.j));
+		break;
+	case HALF_CHANGED:
+		/* neither state can be made whole now: the entry stays pending with GPT.INI's
+		 * staged file, and the next gpotool write to this GPO finishes the change from them */
+		gt_prefix(e, "GPO '%s' is half-changed (Registry.xml new, GPT.INI old); journal entry %s stays pending "
+			  "and the next gpotool write to this GPO finishes it: ", tx->gpo.dir, journal_id(c.j));
+		free(c.gpt.tmp);
+		c.gpt.tmp = NULL;
+		break;
+	}
+	gpo_commit_release(&c);
+	return ret;
 }
 
 /* The same item, same data and no new filters: nothing to write (re-staging is a no-op). */

@@ -2,9 +2,6 @@
  * not at the call site, so that the commit path carries one line for it. */
 #include "hive/hive-fault.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "core/fault.h"
 #include "reg/keypath.h"
 
@@ -71,7 +68,7 @@ static int flip_other(struct hive *h, const struct plan *p, const struct change 
 		if (vals[i].len > 3 && !planned(p, c->key, vals[i].name))
 			ret = damage_file_only(h, k, &vals[i], fd, tmp, flip_byte, e);
 	reg_values_free(vals, n);
-	return ret == 1 ? fault_nothing_to_damage("hive-written-flip-other", e) : ret;
+	return ret == 1 ? fault_nothing_to_damage(e) : ret;
 }
 
 /* hivex "forgot" the change: the edited hive and the file agree, the plan does not. */
@@ -84,30 +81,29 @@ static int drop_change(struct hive *h, const struct change *c, hive_key k, int f
 
 int fault_hive_written(struct hive *h, const struct plan *p, int fd, const char *tmp, struct gt_error *e)
 {
-	const char *want = getenv("GPOTOOL_FAULT");
 	const struct change *c;
 	struct reg_value cur;
 	hive_key k;
 	int r;
 
-	if (!want || strncmp(want, "hive-written-", 13) != 0)
+	if (!fault_asked(FAULT_HIVE_WRITTEN))
 		return 0;
 	c = last_set(p);
 	if (!c || find_key(h, c->key, &k, e) != 1)
-		return fault_nothing_to_damage(want, e);
-	if (fault_asked("hive-written-flip-other"))
+		return fault_nothing_to_damage(e);
+	if (fault_asked(FAULT_HIVE_WRITTEN_FLIP_OTHER))
 		return flip_other(h, p, c, k, fd, tmp, e);
-	if (fault_asked("hive-written-drop-change"))
+	if (fault_asked(FAULT_HIVE_WRITTEN_DROP_CHANGE))
 		return drop_change(h, c, k, fd, tmp, e);
 	r = hive_get_value(h, k, c->name, &cur, e);
 	if (r != 1)
-		return r < 0 ? -1 : fault_nothing_to_damage(want, e);
-	if (fault_asked("hive-written-flip-data"))
+		return r < 0 ? -1 : fault_nothing_to_damage(e);
+	if (fault_asked(FAULT_HIVE_WRITTEN_FLIP_DATA))
 		r = damage_file_only(h, k, &cur, fd, tmp, flip_byte, e);
-	else if (fault_asked("hive-written-retype"))
+	else if (fault_asked(FAULT_HIVE_WRITTEN_RETYPE))
 		r = damage_file_only(h, k, &cur, fd, tmp, retype, e);
 	else
-		r = fault_nothing_to_damage(want, e);
+		r = fault_nothing_to_damage(e);
 	reg_value_release(&cur);
 	return r;
 }

@@ -41,7 +41,8 @@ int hive_get_value(struct hive *h, hive_key k, const char *name, struct reg_valu
  * *keys and *values (optional) get the counts. */
 int hive_check_tree(struct hive *h, size_t *keys, size_t *values, struct gt_error *e);
 
-/* Edits (write handles only). put replaces or appends; delete_value returns 1 deleted, 0 absent. */
+/* Edits (write handles only): 0 done, -1 error. put replaces or appends; delete_value
+ * returns 1 deleted, 0 absent, -1 error. */
 int hive_add_key(struct hive *h, hive_key parent, const char *name, hive_key *out, struct gt_error *e);
 int hive_put_value(struct hive *h, hive_key k, const struct reg_value *v, struct gt_error *e);
 int hive_delete_value(struct hive *h, hive_key k, const char *name, struct gt_error *e);

@@ -779,7 +779,7 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 	meta.target_path = tx->file.path;
 	if (journal_begin(state_dir, &meta, &t, 1, &j, e) < 0)
 		return -1;
-	fault_point("hive-before-rename");
+	fault_point(FAULT_HIVE_BEFORE_RENAME);
 	if (safefile_tmp_commit(&tx->file, e) < 0) {
 		/* lost: the target holds another process's file; the entry stays pending, with the
 		 * before copy, so that the next run sees a target that is neither state */
@@ -793,7 +793,7 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 	tx->journal_id = xstrdup(journal_id(j));
 	if (tx->file.sync_warning)
 		tx->warning = xstrdup(tx->file.sync_warning);
-	fault_point("hive-after-rename");
+	fault_point(FAULT_HIVE_AFTER_RENAME);
 	if (journal_complete(j, e) < 0) {
 		/* the change is in place and the entry still holds the before-state: say so, not "failed" */
 		struct sbuf w;

@@ -49,10 +49,12 @@ int hivetx_resolve(struct hivetx *tx, const char *text, struct keypath *kp, stru
 /* Finds a key: 1 found, 0 absent, -1 error. stored (optional) gets "A\B" as stored; caller frees. */
 int hivetx_find(struct hivetx *tx, const struct keypath *kp, hive_key *out, char **stored, struct gt_error *e);
 
-/* Edits, each recorded in tx->plan with its before-state. Missing parents are created. */
+/* Edits, each recorded in tx->plan with its before-state. Missing parents are created.
+ * set and add: 0 done (also when it already was as asked), -1 error. */
 int hivetx_set_value(struct hivetx *tx, const struct keypath *kp, const struct reg_value *v, struct gt_error *e);
 int hivetx_add_key(struct hivetx *tx, const struct keypath *kp, struct gt_error *e);
-/* 1 deleted, 0 absent (nothing recorded). */
+/* The deletions: 1 deleted, 0 absent (nothing recorded), -1 error. A key goes with its
+ * whole subtree, each value and key recorded. */
 int hivetx_delete_value(struct hivetx *tx, const struct keypath *kp, const char *name, struct gt_error *e);
 int hivetx_delete_key(struct hivetx *tx, const struct keypath *kp, struct gt_error *e);
 

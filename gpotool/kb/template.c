@@ -35,6 +35,7 @@ static int load_schema(const char *dir, struct schema *s, struct gt_error *e)
 	size_t len;
 	char *line, *save = NULL;
 	unsigned lineno = 0;
+	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
 	sbuf_init(&path);
@@ -53,7 +54,7 @@ static int load_schema(const char *dir, struct schema *s, struct gt_error *e)
 		if (*line == '#' || strspn(line, " \t\r") == strlen(line))
 			continue;
 		if (s->n == SCHEMA_MAX_FIELDS || sscanf(line, "%31s %7s %7s %31s", f->name, req, rep, f->kind) != 4) {
-			gt_fail(e, GT_FAILED, "'%s': malformed schema line %u", path.buf, lineno);
+			ret = gt_fail(e, GT_FAILED, "'%s': malformed schema line %u", path.buf, lineno);
 			break;
 		}
 		f->required = strcmp(req, "yes") == 0;
@@ -62,7 +63,7 @@ static int load_schema(const char *dir, struct schema *s, struct gt_error *e)
 	}
 	free(buf);
 	sbuf_release(&path);
-	return e->code == GT_OK ? 0 : -1;
+	return ret;
 }
 
 static struct schema_field *schema_find(struct schema *s, const char *name)
@@ -127,24 +128,58 @@ int version_compare(const char *a, const char *b)
 	return 0;
 }
 
-/* Checks a value against the schema kind and stores it in t. */
-static int take_field(struct template *t, const char *field, const char *kind, const char *v, const char *where,
-		      struct gt_error *e)
+/* A regkey field: a full key path (HKLM\...); the parser's reason when it is not one. */
+static int check_regkey(const char *field, const char *v, const char *where, struct gt_error *e)
 {
 	struct gt_error inner = { 0 };
+	struct keypath kp;
+	int full = keypath_parse(v, &kp, &inner) == 0 && kp.mount;
 
+	keypath_release(&kp);
+	if (!full)
+		return gt_fail(e, GT_REFUSED, "%s: %s must be a full key path (HKLM\\...)%s%s", where, field,
+			       inner.code ? ": " : "", inner.msg);
+	return 0;
+}
+
+/* MIN-MAX, each a number, MIN <= MAX, into t's allowed range. */
+static int parse_range(struct template *t, const char *field, const char *v, const char *where, struct gt_error *e)
+{
+	char lo[16], hi[16];
+	const char *dash = strchr(v, '-');
+
+	if (!dash || dash - v > 15 || strlen(dash + 1) > 15)
+		return gt_fail(e, GT_REFUSED, "%s: %s must be MIN-MAX", where, field);
+	snprintf(lo, sizeof(lo), "%.*s", (int)(dash - v), v);
+	snprintf(hi, sizeof(hi), "%s", dash + 1);
+	if (parse_u32(lo, &t->allowed_min) < 0 || parse_u32(hi, &t->allowed_max) < 0 || t->allowed_min > t->allowed_max)
+		return gt_fail(e, GT_REFUSED, "%s: %s must be MIN-MAX with MIN <= MAX", where, field);
+	return 0;
+}
+
+static int parse_role(struct template *t, const char *field, const char *v, const char *where, struct gt_error *e)
+{
+	if (strcmp(v, "domain-controller") == 0)
+		t->role = ROLE_DOMAIN_CONTROLLER;
+	else if (strcmp(v, "connector-server") == 0)
+		t->role = ROLE_CONNECTOR_SERVER;
+	else if (strcmp(v, "any") == 0)
+		t->role = ROLE_ANY;
+	else
+		return gt_fail(e, GT_REFUSED, "%s: %s must be domain-controller, connector-server or any", where, field);
+	return 0;
+}
+
+/* Checks a value against its schema kind (template.schema); the kinds that are numbers,
+ * a type, a range or a role are stored in t here, as what they parse to. */
+static int check_kind(struct template *t, const char *field, const char *kind, const char *v, const char *where,
+		      struct gt_error *e)
+{
 	if (strcmp(kind, "word") == 0) {
 		if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(v))
 			return gt_fail(e, GT_REFUSED, "%s: %s must be lower-case letters, digits and '-'", where, field);
 	} else if (strcmp(kind, "regkey") == 0) {
-		struct keypath kp;
-
-		int full = keypath_parse(v, &kp, &inner) == 0 && kp.mount;
-
-		keypath_release(&kp);
-		if (!full)
-			return gt_fail(e, GT_REFUSED, "%s: %s must be a full key path (HKLM\\...)%s%s", where, field,
-				       inner.code ? ": " : "", inner.msg);
+		return check_regkey(field, v, where, e);
 	} else if (strcmp(kind, "regtype") == 0) {
 		if (!reg_type_from_name(v, &t->type) || t->type != RT_DWORD)
 			return gt_fail(e, GT_REFUSED, "%s: %s must be REG_DWORD (the only type templates stage)", where, field);
@@ -153,31 +188,22 @@ static int take_field(struct template *t, const char *field, const char *kind, c
 			return gt_fail(e, GT_REFUSED, "%s: %s must be a number (decimal or 0x-hex)", where, field);
 		t->has_data = 1;
 	} else if (strcmp(kind, "range") == 0) {
-		char lo[16], hi[16];
-		const char *dash = strchr(v, '-');
-
-		if (!dash || dash - v > 15 || strlen(dash + 1) > 15)
-			return gt_fail(e, GT_REFUSED, "%s: %s must be MIN-MAX", where, field);
-		snprintf(lo, sizeof(lo), "%.*s", (int)(dash - v), v);
-		snprintf(hi, sizeof(hi), "%s", dash + 1);
-		if (parse_u32(lo, &t->allowed_min) < 0 || parse_u32(hi, &t->allowed_max) < 0 || t->allowed_min > t->allowed_max)
-			return gt_fail(e, GT_REFUSED, "%s: %s must be MIN-MAX with MIN <= MAX", where, field);
+		return parse_range(t, field, v, where, e);
 	} else if (strcmp(kind, "role") == 0) {
-		if (strcmp(v, "domain-controller") == 0)
-			t->role = ROLE_DOMAIN_CONTROLLER;
-		else if (strcmp(v, "connector-server") == 0)
-			t->role = ROLE_CONNECTOR_SERVER;
-		else if (strcmp(v, "any") == 0)
-			t->role = ROLE_ANY;
-		else
-			return gt_fail(e, GT_REFUSED, "%s: %s must be domain-controller, connector-server or any", where, field);
+		return parse_role(t, field, v, where, e);
 	} else if (strcmp(kind, "version") == 0) {
 		if (version_compare(v, "0") == -2)
 			return gt_fail(e, GT_REFUSED, "%s: %s must be a dotted version (6.2406.0.1001)", where, field);
 	} else if (strcmp(kind, "text") != 0 || !*v) {
 		return gt_fail(e, GT_REFUSED, "%s: %s is empty or of an unknown kind '%s'", where, field, kind);
 	}
-	/* where the text goes */
+	return 0;
+}
+
+/* Where a field's text goes in t (the fields kept as text; a list keeps its first
+ * TEMPLATE_MAX_LIST lines). */
+static void store_text(struct template *t, const char *field, const char *v)
+{
 	if (strcmp(field, "name") == 0) t->name = xstrdup(v);
 	else if (strcmp(field, "summary") == 0) t->summary = xstrdup(v);
 	else if (strcmp(field, "purpose") == 0) t->purpose = xstrdup(v);
@@ -187,6 +213,15 @@ static int take_field(struct template *t, const char *field, const char *kind, c
 	else if (strcmp(field, "gpo-link") == 0) t->gpo_link = xstrdup(v);
 	else if (strcmp(field, "followup") == 0 && t->nfollowup < TEMPLATE_MAX_LIST) t->followup[t->nfollowup++] = xstrdup(v);
 	else if (strcmp(field, "source") == 0 && t->nsource < TEMPLATE_MAX_LIST) t->source[t->nsource++] = xstrdup(v);
+}
+
+/* Checks a value against the schema kind and stores it in t. */
+static int take_field(struct template *t, const char *field, const char *kind, const char *v, const char *where,
+		      struct gt_error *e)
+{
+	if (check_kind(t, field, kind, v, where, e) < 0)
+		return -1;
+	store_text(t, field, v);
 	return 0;
 }
 

@@ -335,7 +335,7 @@ int audit_append(struct audit_log *log, struct audit_log *copy, struct json_obje
 	if (ret == 0 && line)
 		*line = xstrdup(text.buf);
 	if (ret == 0) {
-		fault_point("audit-before-head");
+		fault_point(FAULT_AUDIT_BEFORE_HEAD);
 		/* the record is in the trail whatever happens to the head or the copy: they are said apart */
 		write_head(log, seq + 1, hash, &out->head);
 		/* the copy is written under the main log's lock, so its lines keep the chain's order */

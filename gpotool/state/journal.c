@@ -335,13 +335,12 @@ static void discard_entry(struct journal_entry *j)
 	journal_free(j);
 }
 
-int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
-		  struct journal_entry **out, struct gt_error *e)
+/* A new entry's locked directory, STATE/journal/ID (the journal folder made private first).
+ * *out freed by journal_free. */
+static int new_entry(const char *state_dir, struct journal_entry **out, struct gt_error *e)
 {
 	struct journal_entry *j;
-	struct json_object *targets;
 	struct sbuf path;
-	char now[32];
 
 	*out = NULL;
 	sbuf_init(&path);
@@ -359,50 +358,79 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	}
 	j->dir = sbuf_detach(&path, NULL);
 	sbuf_release(&path);
+	*out = j;
+	return 0;
+}
 
-	/* the copies of the originals are durable before the entry that points at them says "pending" */
-	for (size_t i = 0; i < n; i++) {
-		sbuf_init(&path);
+/* before-N.bin for each target that exists: the copies of the originals, durable before
+ * the entry that points at them says "pending". */
+static int save_before_copies(struct journal_entry *j, const struct journal_target *t, size_t n, struct gt_error *e)
+{
+	struct sbuf path;
+	int ret = 0;
+
+	sbuf_init(&path);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		sbuf_reset(&path);
 		sbuf_addf(&path, "%s/before-%zu.bin", j->dir, i);
 		if (t[i].existed && (t[i].before_file ? save_before_file(t[i].before_file, path.buf, e)
-						      : write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e)) < 0) {
-			sbuf_release(&path);
-			discard_entry(j);
-			return -1;
-		}
-		sbuf_release(&path);
+						      : write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e)) < 0)
+			ret = -1;
 	}
+	sbuf_release(&path);
+	return ret;
+}
+
+/* The pending entry's document: who changes what, and each target's before and after. */
+static struct json_object *pending_doc(const struct journal_entry *j, const struct journal_meta *m,
+				       const struct journal_target *t, size_t n)
+{
+	struct json_object *doc = json_object_new_object(), *targets = json_object_new_array();
+	char now[32];
 
 	iso_time(now, sizeof(now));
-	j->doc = json_object_new_object();
-	json_object_object_add(j->doc, "format", json_object_new_string("gpotool-journal/1"));
-	json_object_object_add(j->doc, "id", jstr(j->id));
-	json_object_object_add(j->doc, "status", jstr("pending"));
-	json_object_object_add(j->doc, "started", jstr(now));
-	json_object_object_add(j->doc, "finished", NULL);
-	json_object_object_add(j->doc, "command", jstr(m->command_line));
+	json_object_object_add(doc, "format", json_object_new_string("gpotool-journal/1"));
+	json_object_object_add(doc, "id", jstr(j->id));
+	json_object_object_add(doc, "status", jstr("pending"));
+	json_object_object_add(doc, "started", jstr(now));
+	json_object_object_add(doc, "finished", NULL);
+	json_object_object_add(doc, "command", jstr(m->command_line));
 	if (m->command_name)
-		json_object_object_add(j->doc, "command_name", jstr(m->command_name));
-	json_object_object_add(j->doc, "operator", jstr(m->operator_name));
-	json_object_object_add(j->doc, "ticket", jstr(m->ticket));
-	json_object_object_add(j->doc, "template", jstr(m->template_name));
-	json_object_object_add(j->doc, "target", target_summary(m));
+		json_object_object_add(doc, "command_name", jstr(m->command_name));
+	json_object_object_add(doc, "operator", jstr(m->operator_name));
+	json_object_object_add(doc, "ticket", jstr(m->ticket));
+	json_object_object_add(doc, "template", jstr(m->template_name));
+	json_object_object_add(doc, "target", target_summary(m));
 	if (m->rollback_of)
-		json_object_object_add(j->doc, "rollback_of", jstr(m->rollback_of));
-	targets = json_object_new_array();
+		json_object_object_add(doc, "rollback_of", jstr(m->rollback_of));
 	for (size_t i = 0; i < n; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "before-%zu.bin", i);
 		json_object_array_add(targets, target_json(&t[i], t[i].existed ? name : NULL));
 	}
-	json_object_object_add(j->doc, "targets", targets);
-	if (save_doc(j, e) < 0) {
-		discard_entry(j);
+	json_object_object_add(doc, "targets", targets);
+	return doc;
+}
+
+int journal_begin(const char *state_dir, const struct journal_meta *m, const struct journal_target *t, size_t n,
+		  struct journal_entry **out, struct gt_error *e)
+{
+	struct journal_entry *j;
+
+	*out = NULL;
+	if (new_entry(state_dir, &j, e) < 0)
 		return -1;
-	}
+	if (save_before_copies(j, t, n, e) < 0)
+		goto fail;
+	j->doc = pending_doc(j, m, t, n);
+	if (save_doc(j, e) < 0)
+		goto fail;
 	*out = j;
 	return 0;
+fail:
+	discard_entry(j);
+	return -1;
 }
 
 static void set_finished(struct journal_entry *j, const char *status)
@@ -875,7 +903,7 @@ static int recover_entry(struct journal_entry *j, const struct journal_recovery 
 	}
 	if (ret < 0)
 		return -1;
-	fault_point("recover-after-write");
+	fault_point(FAULT_RECOVER_AFTER_WRITE);
 	remove_staged(targets);
 	if (forward) {
 		make_copies_private(j);
@@ -1243,7 +1271,7 @@ int journal_recover(const char *state_dir, const char *const *paths, size_t npat
 					if (ret == 0) {
 						/* held until its audit record is appended (journal_unaudited) */
 						hold_lock(j->id, j->lock_fd, HELD_RECOVERED);
-						fault_point("recover-after-mark");
+						fault_point(FAULT_RECOVER_AFTER_MARK);
 					}
 				}
 				collect_staged(j->doc, &ended, &open_staged);
@@ -1446,7 +1474,7 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 		journal_free(j);
 		return -1;
 	}
-	fault_point("abandon-after-load");
+	fault_point(FAULT_ABANDON_AFTER_LOAD);
 	if (held_find(id) || (j->lock_fd = lock_entry_dir(j->dir, 0)) < 0) {
 		journal_free(j);
 		return gt_fail(e, GT_REFUSED, "journal entry %s is locked: a gpotool is still writing it; nothing was changed", id);
