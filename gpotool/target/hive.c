@@ -443,7 +443,9 @@ static int read_build(struct hivetx *tx, struct target_fact_value *out, struct g
 		free(out->text);
 		out->text = NULL;
 	}
-	if (out->text && hivetx_read_value(tx, WINREG_CURRENT_VERSION_KEY, "UBR", &ubr, e) == 1) {
+	/* no readable UBR is UBR 0: the patch level is then judged from the build alone, and the
+	 * read's failure must not stand in for a later one (a scratch error) */
+	if (out->text && hivetx_read_value(tx, WINREG_CURRENT_VERSION_KEY, "UBR", &ubr, &(struct gt_error){ 0 }) == 1) {
 		if (ubr.type == RT_DWORD && ubr.len == 4)
 			out->ubr = dword_of(&ubr);
 		reg_value_release(&ubr);
