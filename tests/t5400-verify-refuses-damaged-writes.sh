@@ -134,6 +134,13 @@ test_expect_success 'GPO: the edited item has a wrong class ID, which only the s
 		stage kdc-compat --gpo "$G"
 '
 
+test_expect_success 'a GPOTOOL_FAULT that names no point interrupts nothing and says so' '
+	fresh_gpo &&
+	GPOTOOL_FAULT=gpo-betwen-renames gpotool stage kdc-compat --gpo "$G" >out 2>err &&
+	grep -qx "gpotool: note: GPOTOOL_FAULT=.gpo-betwen-renames. names no fault point (see gpotool/core/fault.c); nothing is interrupted or damaged" err &&
+	grep -q "^verified: Registry.xml parses" out
+'
+
 test_expect_success 'without a fault point the GPO writes go through' '
 	fresh_gpo &&
 	gpotool stage kdc-compat --gpo "$G" >out 2>/dev/null &&

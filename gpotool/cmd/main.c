@@ -342,6 +342,16 @@ static int run(struct gt_ctx *ctx, int argc, char **argv, const struct cmd_entry
 	return code;
 }
 
+/* A misspelt fault point (tests only) would interrupt nothing, silently: say so. */
+static void note_unknown_fault(void)
+{
+	const char *want = getenv("GPOTOOL_FAULT");
+
+	if (want && *want && !fault_value_known(want))
+		out_note("GPOTOOL_FAULT='%s' names no fault point (see gpotool/core/fault.c); nothing is interrupted or damaged",
+			 want);
+}
+
 int main(int argc, char **argv)
 {
 	struct audit_sinks sinks = { .log.fd = -1, .copy.fd = -1 };
@@ -354,6 +364,7 @@ int main(int argc, char **argv)
 	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	/* only character classes: registry names compare case-insensitively over all of Unicode */
 	setlocale(LC_CTYPE, "C.UTF-8");
+	note_unknown_fault();
 	ctx.command_line = quote_command_line(argc, argv);
 	ctx.result = json_object_new_object();
 	ctx.as_of = today();

@@ -4,11 +4,9 @@
 #include "core/fault.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/textesc.h"
 
 enum fault_kind {
 	FAULT_KILL,    /* fault_point: SIGKILL, or SIGSTOP with ":stop" */
@@ -82,22 +80,13 @@ int fault_value_known(const char *value)
 	return 0;
 }
 
-/* GPOTOOL_FAULT, or NULL; the first time a value is read, one that names no point is said. */
+/* GPOTOOL_FAULT, or NULL. A value that names no point is said by main (fault_value_known):
+ * a module does not print. */
 static const char *fault_wanted(void)
 {
-	static char *checked; /* the value last checked (only a test changes it) */
 	const char *want = getenv("GPOTOOL_FAULT");
 
-	if (!want || !*want)
-		return NULL;
-	if (!checked || strcmp(checked, want) != 0) {
-		free(checked);
-		checked = strdup(want);
-		if (!fault_value_known(want))
-			fprintf(stderr, "gpotool: note: GPOTOOL_FAULT='%s' names no fault point (see gpotool/core/fault.c); "
-				"nothing is interrupted or damaged\n", esc(want));
-	}
-	return want;
+	return want && *want ? want : NULL;
 }
 
 int fault_asked(enum fault_id damage)

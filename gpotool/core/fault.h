@@ -50,9 +50,8 @@ int fault_nothing_to_damage(struct gt_error *e);
 /* The exact name of point id, as GPOTOOL_FAULT gives it (a family's prefix for a family). */
 const char *fault_name(enum fault_id id);
 /* 1 when value names a point: a kill point, "kill point:stop", a damage point, or a name of
- * a damage family (whose engine reports one that is none of its points). The first time a
- * fault point is reached with a GPOTOOL_FAULT that is not one, a note on stderr says so: a
- * typo in a test would otherwise interrupt nothing, silently. */
+ * a damage family (whose engine reports one that is none of its points). main notes a
+ * GPOTOOL_FAULT that is not one: a typo in a test would otherwise interrupt nothing, silently. */
 int fault_value_known(const char *value);
 
 #endif
