@@ -684,7 +684,7 @@ static int restore_item(struct gpotx *tx, struct gpo_undo *u, struct sbuf *resto
 	return ret;
 }
 
-static int gpo_target_build(struct target *t, struct target_rollback *rb, struct gpo_undo *u, int exact, const uint8_t *before,
+static int build_undo(struct target *t, struct target_rollback *rb, struct gpo_undo *u, int exact, const uint8_t *before,
 		     size_t before_len, struct gt_error *e)
 {
 	const struct change *c = &rb->plan.v[0];
@@ -721,7 +721,7 @@ static int gpo_target_build(struct target *t, struct target_rollback *rb, struct
 	return ret;
 }
 
-static int gpo_target_drift(struct target *t, struct target_rollback *rb, struct gpo_undo *u, const char *now_sha, struct gt_error *e)
+static int refuse_drift(struct target *t, struct target_rollback *rb, struct gpo_undo *u, const char *now_sha, struct gt_error *e)
 {
 	const struct change *c = &rb->plan.v[0];
 	struct gpotx *tx = &priv(t)->tx;
@@ -830,9 +830,9 @@ static int decide_undo(struct target *t, struct target_rollback *rb, struct gpo_
 		return target_already_before(t, rb, tx->reg_path);
 	}
 	if (ret == 0 && !exact && !rb->o->logical)
-		return gpo_target_drift(t, rb, u, now, e);
+		return refuse_drift(t, rb, u, now, e);
 	if (ret == 0)
-		ret = gpo_target_build(t, rb, u, !rb->o->logical, *before, *before_len, e);
+		ret = build_undo(t, rb, u, !rb->o->logical, *before, *before_len, e);
 	return ret;
 }
 
