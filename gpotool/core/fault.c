@@ -39,6 +39,8 @@ static const struct fault_def {
 		"journal.c: recovery marked the entry; its audit record is not yet appended" },
 	[FAULT_ABANDON_AFTER_LOAD] = { FAULT_KILL, "abandon-after-load",
 		"journal.c: journal abandon read the pending entry and has not locked it yet" },
+	[FAULT_JOURNAL_ENTRY_OPENED] = { FAULT_KILL, "journal-entry-opened",
+		"journal.c: a writer made and opened its entry's folder and has not locked it yet" },
 	[FAULT_HIVE_WRITTEN] = { FAULT_FAMILY, "hive-written-",
 		"hive-fault.c: the temp hive written, before libregf verifies it" },
 	[FAULT_HIVE_WRITTEN_FLIP_DATA] = { FAULT_DAMAGE, "hive-written-flip-data",

@@ -20,6 +20,7 @@ enum fault_id {
 	FAULT_RECOVER_AFTER_WRITE,
 	FAULT_RECOVER_AFTER_MARK,
 	FAULT_ABANDON_AFTER_LOAD,
+	FAULT_JOURNAL_ENTRY_OPENED,
 	/* damage points (fault_asked), beside the engines they damage (hive-fault.h, gpo-fault.h) */
 	FAULT_HIVE_WRITTEN,            /* any hive-written-* name: the family, known names or not */
 	FAULT_HIVE_WRITTEN_FLIP_DATA,

@@ -39,6 +39,8 @@ static int lock_entry_dir(const char *dir, int wait)
 
 	if (fd < 0)
 		return -1;
+	if (wait) /* only the entry's writer waits: here a sweep may take the folder first */
+		fault_point(FAULT_JOURNAL_ENTRY_OPENED);
 	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -282,8 +284,19 @@ static void make_copies_private(struct journal_entry *j)
 	}
 }
 
+/* The directory locked through fd is still the one named path: a sweep that locked it first
+ * (see below) may have removed it while this process waited for the lock. */
+static int still_named(const char *path, int fd)
+{
+	struct stat mine, named;
+
+	return fstat(fd, &mine) == 0 && mine.st_nlink > 0 && lstat(path, &named) == 0 && named.st_ino == mine.st_ino &&
+	       named.st_dev == mine.st_dev;
+}
+
 /* mkdir, then lock: another writer's orphan sweep may remove the directory in between (it
- * holds no entry.json yet), and then we start again under a new ID. */
+ * holds no entry.json yet): before this process opens it, or after it opened it and while it
+ * waited for the sweep's lock. Either way we start again under a new ID. */
 static int create_entry_dir(struct journal_entry *j, struct sbuf *path, size_t base_len, struct gt_error *e)
 {
 	for (int tries = 0; tries < 5; tries++) {
@@ -295,6 +308,11 @@ static int create_entry_dir(struct journal_entry *j, struct sbuf *path, size_t b
 		if (mkdir(path->buf, 0700) < 0)
 			break;
 		j->lock_fd = lock_entry_dir(path->buf, 1);
+		if (j->lock_fd >= 0 && !still_named(path->buf, j->lock_fd)) {
+			close(j->lock_fd);
+			j->lock_fd = -1;
+			errno = ENOENT;
+		}
 		if (j->lock_fd >= 0) {
 			hold_lock(j->id, j->lock_fd, HELD_WRITTEN);
 			return 0;

@@ -28,6 +28,7 @@ static const char *const want_names[FAULT_NPOINTS] = {
 	[FAULT_RECOVER_AFTER_WRITE] = "recover-after-write",
 	[FAULT_RECOVER_AFTER_MARK] = "recover-after-mark",
 	[FAULT_ABANDON_AFTER_LOAD] = "abandon-after-load",
+	[FAULT_JOURNAL_ENTRY_OPENED] = "journal-entry-opened",
 	[FAULT_HIVE_WRITTEN] = "hive-written-",
 	[FAULT_HIVE_WRITTEN_FLIP_DATA] = "hive-written-flip-data",
 	[FAULT_HIVE_WRITTEN_RETYPE] = "hive-written-retype",
