@@ -33,8 +33,8 @@ struct gpp_setting;
  * value rules every commit applies. Filled by the run layer (run/run.c). */
 struct target_env {
 	const char *state_dir;
-	struct journal_meta meta;          /* who and why; the backend adds its target (a container
-					    * kind its name and folder, at its open) */
+	struct journal_meta meta;          /* who and why; the backend adds its target, and a
+					    * container kind sets backend and container when it opens */
 	struct journal_recovery recovery;  /* who recovers pending entries (check_copy: target.c's) */
 	struct report rep;                 /* messages and the JSON result */
 	/* Judges and reports the value rules of plan before a commit: -1 (refused) stops it. */
