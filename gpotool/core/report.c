@@ -28,15 +28,6 @@ void report_text(const struct report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-void report_note(const struct report *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit(r, REPORT_NOTE, fmt, ap);
-	va_end(ap);
-}
-
 void report_warn(const struct report *r, const char *fmt, ...)
 {
 	va_list ap;

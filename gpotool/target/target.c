@@ -28,11 +28,6 @@ const char *target_kind_option(const struct target_ops *ops)
 	return ops->option;
 }
 
-const char *target_kind_metavar(const struct target_ops *ops)
-{
-	return ops->metavar;
-}
-
 const char *target_kind_name(const struct target_ops *ops)
 {
 	return ops->name;
@@ -90,7 +85,6 @@ int target_open(struct target *t, const struct target_ops *ops, struct target_en
 		struct gt_error *e)
 {
 	*t = (struct target){ .ops = ops, .env = env };
-	env->recovery.check_copy = target_check_saved_copy;
 	return ops->open(t, rq, e);
 }
 
@@ -103,7 +97,6 @@ int target_open_recorded(struct target *t, struct target_env *env, struct target
 		return gt_fail(e, GT_REFUSED, "journal entry %s has a target of unknown kind '%s'", rb->id,
 			       jsonx_str(rb->target, "backend") ? jsonx_str(rb->target, "backend") : jsonx_str(rb->target, "kind"));
 	t->ops = ops;
-	env->recovery.check_copy = target_check_saved_copy;
 	if (!ops->open_recorded)
 		return cannot(t, "be rolled back", e);
 	return ops->open_recorded(t, rb, e);

@@ -35,7 +35,7 @@ struct target_env {
 	const char *state_dir;
 	struct journal_meta meta;          /* who and why; the backend adds its target, and a
 					    * container kind sets backend and container when it opens */
-	struct journal_recovery recovery;  /* who recovers pending entries (check_copy: target.c's) */
+	struct journal_recovery recovery;  /* who recovers pending entries; check_copy is target_check_saved_copy */
 	struct report rep;                 /* messages and the JSON result */
 	/* Judges and reports the value rules of plan before a commit: -1 (refused) stops it. */
 	int (*judge)(void *arg, const struct plan *p, const char *key_prefix, const char *subject, struct gt_error *e);
@@ -128,7 +128,6 @@ struct target {
  * named on the command line by --OPTION VALUE. */
 const struct target_ops *target_kind_at(size_t n);
 const char *target_kind_option(const struct target_ops *ops);   /* "hive" (for --hive) */
-const char *target_kind_metavar(const struct target_ops *ops);  /* "FILE" */
 const char *target_kind_name(const struct target_ops *ops);     /* the journal's "backend" */
 /* The kind a journal entry's target was written by ("backend", else its "kind"), or NULL. */
 const struct target_ops *target_kind_of_record(struct json_object *target);

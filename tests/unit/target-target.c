@@ -31,7 +31,6 @@ static void test_table(void **state)
 	assert_string_equal(target_kind_name(target_kind_at(2)), "gpo");
 	assert_null(target_kind_at(3));
 	assert_string_equal(target_kind_option(target_kind_at(1)), "image");
-	assert_string_equal(target_kind_metavar(target_kind_at(1)), "WINDIR");
 	assert_ptr_equal(target_kind_named("gpo"), target_kind_at(2));
 	assert_null(target_kind_named("tape"));
 	assert_null(target_kind_named(NULL));
