@@ -8,9 +8,10 @@ SHELL   := /bin/bash
 
 # Debian packages: build (first line), tests and demo (second line).
 DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev \
-                libcmocka-dev reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang acl attr
+                libcmocka-dev libldap-dev libsasl2-modules-gssapi-mit libsmbclient-dev libkrb5-dev \
+                reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang acl attr
 
-PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0
+PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0 ldap smbclient krb5
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -Igpotool -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)

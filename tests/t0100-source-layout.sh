@@ -10,7 +10,7 @@ SRC=${T0100_SRC:-$PROJECT_DIR/gpotool}
 
 # The layers, lowest first; folders with the same rank are siblings that must not include
 # each other (hive and gpo: neither engine knows the other).
-LAYERS="core:0 reg:1 state:2 hive:3 gpo:3 kb:4 target:5 run:6 cmd:7"
+LAYERS="core:0 reg:1 state:2 hive:3 gpo:3 kb:4 domain:4 target:5 run:6 cmd:7"
 
 rank_of() {
 	local pair
@@ -106,6 +106,18 @@ test_expect_success 'libregf.h is included by hive/verify.c alone' '
 
 test_expect_success 'libxml2 is included by gpo/gpp.c alone' '
 	library_in libxml2 "libxml/[^>]*" gpo/gpp.c
+'
+
+test_expect_success 'libldap and SASL are included by domain/ldap.c alone' '
+	library_in libldap "ldap\.h|lber\.h|sasl/[^>]*" domain/ldap.c
+'
+
+test_expect_success 'libsmbclient.h is included by domain/smb.c alone' '
+	library_in libsmbclient.h "libsmbclient\.h" domain/smb.c
+'
+
+test_expect_success 'krb5.h is included by domain/krb.c alone' '
+	library_in krb5.h "krb5\.h|krb5/[^>]*|gssapi[^>]*" domain/krb.c
 '
 
 # Calls that print or end the process. snprintf, vsnprintf and asprintf format into memory
