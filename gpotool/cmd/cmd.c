@@ -1,5 +1,6 @@
 /* The command table and the one parser that enforces every entry; see cmd.h. */
 #include "cmd/cmd.h"
+#include "run/domain.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -189,7 +190,7 @@ static int option_index(const struct cmd_entry *entry, const char *name, size_t 
 		size_t n = strcspn(o, "=");
 
 		if (n == len && strncmp(o, name, len) == 0) {
-			*takes_value = o[n] == '=';
+			*takes_value = o[n] == '=' ? (o[n + 1] == '*' ? 2 : 1) : 0;
 			return i;
 		}
 	}
@@ -202,6 +203,57 @@ const char *cmd_opt(const struct cmd_entry *entry, const struct cmd_args *a, con
 	int i = option_index(entry, name, strlen(name), &takes);
 
 	return i < 0 ? NULL : a->opt_value[i];
+}
+
+const char *const *cmd_opt_all(const struct cmd_entry *entry, const struct cmd_args *a, const char *name, size_t *n)
+{
+	int takes;
+	int i = option_index(entry, name, strlen(name), &takes);
+
+	*n = i < 0 ? 0 : a->opt_count[i];
+	return i < 0 ? NULL : a->opt_many[i];
+}
+
+int cmd_conn_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct gt_error *e)
+{
+	struct run_conn_args c = {
+		.dc = cmd_opt(entry, a, "dc"),
+		.ca_file = cmd_opt(entry, a, "ca-file"),
+		.user = cmd_opt(entry, a, "user"),
+		.password_file = cmd_opt(entry, a, "password-file"),
+		.kerberos = cmd_opt(entry, a, "kerberos") != NULL,
+		.keytab = cmd_opt(entry, a, "keytab"),
+		.allow_plain_ldap = cmd_opt(entry, a, "allow-plain-ldap") != NULL,
+		.ldaps = cmd_opt(entry, a, "ldaps") != NULL,
+	};
+
+	c.resolve = cmd_opt_all(entry, a, "resolve", &c.nresolve);
+	if (!c.user && !c.kerberos && !c.password_file && !c.dc && !c.nresolve && !c.ca_file && !c.keytab)
+		return 0;
+	return run_domain_conn(ctx, &c, e);
+}
+
+int cmd_domain_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a,
+		       struct target_domain_request *rq, struct gt_error *e)
+{
+	*rq = (struct target_domain_request){
+		.gpo_name = cmd_opt(entry, a, "gpo-name"),
+		.gpo_guid = cmd_opt(entry, a, "gpo-guid"),
+		.create = cmd_opt(entry, a, "create") != NULL,
+		.link_dn = cmd_opt(entry, a, "link"),
+	};
+	if (!cmd_opt(entry, a, "domain")) {
+		if (rq->gpo_name || rq->gpo_guid || rq->create || rq->link_dn)
+			return gt_fail(e, GT_USAGE, "--gpo-name, --gpo-guid, --create and --link name a GPO in a domain: give --domain DNS");
+		return 0;
+	}
+	ctx->domain = rq;
+	if (cmd_conn_options(ctx, entry, a, e) < 0)
+		return -1;
+	if (!ctx->conn)
+		return gt_fail(e, GT_USAGE, "--domain needs credentials: --user NAME (with --password-file FILE, GPOTOOL_PASSWORD "
+			       "or a prompt) or --kerberos [--keytab FILE]");
+	return 0;
 }
 
 int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_args *a, struct gt_error *e)
@@ -243,9 +295,13 @@ int cmd_parse(const struct cmd_entry *entry, int argc, char **argv, struct cmd_a
 			if (!takes && eq)
 				return gt_fail(e, GT_USAGE, "option '--%.*s' takes no value", (int)len, name);
 			/* twice is a mistake to point out, not a last-one-wins to guess at */
-			if (a->opt_value[idx])
+			if (a->opt_value[idx] && takes != 2)
 				return gt_fail(e, GT_USAGE, "option '--%.*s' given twice", (int)len, name);
+			if (takes == 2 && a->opt_count[idx] == CMD_MAX_REPEAT)
+				return gt_fail(e, GT_USAGE, "option '--%.*s' given more than %d times", (int)len, name, CMD_MAX_REPEAT);
 			a->opt_value[idx] = takes ? (eq ? eq + 1 : argv[++i]) : "";
+			if (takes == 2)
+				a->opt_many[idx][a->opt_count[idx]++] = a->opt_value[idx];
 		} else if (!only_args && arg[0] == '-' && arg[1] != '\0') {
 			return gt_fail(e, GT_USAGE, "unknown option '%s' for '%s' (options are spelled --name; use -- before a value that starts with '-')",
 				       arg, entry->name);

@@ -12,13 +12,33 @@
 
 struct json_object;
 
-#define CMD_MAX_OPTIONS 8
+#define CMD_MAX_OPTIONS 32
+#define CMD_MAX_REPEAT 16
 
 struct cmd_args {
 	int argc;
 	char **argv;                              /* positional arguments only */
 	const char *opt_value[CMD_MAX_OPTIONS];   /* by index in entry->options; "" for flags; NULL unset */
+	/* an option spelt "name=*" may be given again: every value, in order */
+	const char *opt_many[CMD_MAX_OPTIONS][CMD_MAX_REPEAT];
+	size_t opt_count[CMD_MAX_OPTIONS];
 };
+
+/* The options of a command that reaches a live domain: the GPO, then CONN. */
+#define CMD_CONN_OPTIONS "dc=", "resolve=*", "ca-file=", "user=", "password-file=", "kerberos", "keytab=", \
+	"allow-plain-ldap", "ldaps"
+#define CMD_DOMAIN_OPTIONS "domain=", "gpo-name=", "gpo-guid=", CMD_CONN_OPTIONS
+#define CMD_CONN_USAGE "[--dc HOST] [--resolve HOST:ADDRESS] [--ca-file PEM] [--user NAME --password-file FILE | " \
+	"--kerberos [--keytab FILE]] [--allow-plain-ldap] [--ldaps]"
+#define CMD_CONN_HELP \
+	"Reaching a domain (CONN):\n" \
+	"  --dc HOST            the DC to use (default: the domain's PDC emulator, from DNS SRV or fSMORoleOwner)\n" \
+	"  --resolve HOST:ADDR  connect to ADDR while naming, verifying and authenticating HOST (as curl's; repeatable)\n" \
+	"  --ca-file PEM        the CA that signs the DC's LDAP certificate (default: the system's store)\n" \
+	"  --user NAME          a password logon (NAME, NAME@REALM or DOMAIN\\NAME) over StartTLS (or --ldaps);\n" \
+	"                       the password from --password-file FILE (mode 600), GPOTOOL_PASSWORD, or a prompt\n" \
+	"  --kerberos           the ticket cache (after kinit), or --keytab FILE; LDAP signed and sealed by SASL GSSAPI\n" \
+	"  --allow-plain-ldap   allow a password bind without TLS (refused otherwise)\n"
 
 struct cmd_entry {
 	const char *name;                 /* "hive set": the exact words, never a prefix */
@@ -34,6 +54,15 @@ struct cmd_entry {
 
 /* The value of option name ("kind") as given to this command, or NULL. */
 const char *cmd_opt(const struct cmd_entry *entry, const struct cmd_args *a, const char *name);
+
+/* Every value of a repeatable option ("resolve"); *n how many. */
+const char *const *cmd_opt_all(const struct cmd_entry *entry, const struct cmd_args *a, const char *name, size_t *n);
+/* --domain DNS given: reads the GPO and CONN options into ctx (ctx->domain, the connection
+ * the target gets). 0 also when there is no --domain. */
+int cmd_domain_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a,
+		       struct target_domain_request *rq, struct gt_error *e);
+/* The CONN options alone (rollback of a domain entry): 0 when none is given. */
+int cmd_conn_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct gt_error *e);
 
 /* Finds the entry named by the leading words of argv; *used = words consumed. NULL if none. */
 const struct cmd_entry *cmd_find(int argc, char **argv, int *used);

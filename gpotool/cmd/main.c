@@ -11,6 +11,7 @@
 
 #include "state/audit.h"
 #include "cmd/cmd.h"
+#include "run/domain.h"
 #include "run/audit-record.h"
 #include "cmd/cmd.h"
 #include "run/audit-record.h"
@@ -377,6 +378,7 @@ int main(int argc, char **argv)
 	journal_writer_done();
 	code = report(&ctx, code, &e);
 	json_object_put(ctx.result);
+	run_domain_release(&ctx);
 	free(ctx.command_line);
 	free(ctx.journal_id);
 	free(ctx.target);

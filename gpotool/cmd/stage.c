@@ -45,12 +45,13 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 	struct target target = { 0 };
 	struct advice adv = { 0 };
 	const char *given[CMD_MAX_OPTIONS] = { 0 };
+	struct target_domain_request dom;
 	struct target_setting s;
 	struct template t;
 	uint32_t value;
 	int ret;
 
-	if (template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
+	if (cmd_domain_options(ctx, &cmd_stage_entry, a, &dom, e) < 0 || template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
 		return -1;
 	ctx->template_name = t.name;
 	ctx->defer_journal_line = 1; /* the follow-ups come first; "journal: ID" stays the last line */
@@ -81,9 +82,10 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 
 const struct cmd_entry cmd_stage_entry = {
 	.name = "stage",
-	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR) [--value N] [--dry-run] [--force]",
+	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR | --domain DNS (--gpo-name NAME | --gpo-guid GUID) "
+		      "[--create] [--link DN] CONN) [--value N] [--dry-run] [--force]",
 	.summary = "stage a template: preflight, plan, apply, verify, journal",
-	.options = { "hive=", "image=", "gpo=", "value=", "dry-run", "force", NULL },
+	.options = { "hive=", "image=", "gpo=", "value=", "dry-run", "force", "create", "link=", CMD_DOMAIN_OPTIONS, NULL },
 	.min_args = 1,
 	.max_args = 1,
 	.audited = 1,
@@ -91,10 +93,15 @@ const struct cmd_entry cmd_stage_entry = {
 		"  --hive FILE    an offline hive of the template's kind (SYSTEM or SOFTWARE)\n"
 		"  --image WINDIR the Windows folder of an offline image (System32/config/SYSTEM and SOFTWARE)\n"
 		"  --gpo DIR      a GPO folder (holding GPT.INI) or a GPMC backup: a GPP Registry item\n"
+		"  --domain DNS   a GPO in a live domain (--gpo-name NAME or --gpo-guid GUID), on its DC: SYSVOL over\n"
+		"                 SMB and the AD object over LDAP, one journaled transaction, read back and checked\n"
+		"  --create       make the GPO (as GPMC does) when there is none by that name\n"
+		"  --link DN      link it to DN (the template's OU: 'OU=Domain Controllers,DC=...'), lowest precedence\n"
 		"  --value N      the data, where the template allows more than its own (kdc-backdating needs it)\n"
 		"  --dry-run      the plan and the checks, nothing written\n"
 		"  --force        stage although the role, connector or patch-level check refuses\n"
 		"The value's rules (templates/value-rules) apply first: a refused value is never staged; an\n"
-		"expiring one warns (--strict refuses it once expired). Exit 0 staged or already in place.\n",
+		"expiring one warns (--strict refuses it once expired). Exit 0 staged or already in place.\n"
+		CMD_CONN_HELP,
 	.exec = exec_stage,
 };

@@ -25,12 +25,14 @@ static int exec_validate(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 	struct target target = { 0 };
 	struct advice adv = { 0 };
 	const char *given[CMD_MAX_OPTIONS] = { 0 };
+	struct target_domain_request dom;
 	struct target_setting s;
 	struct template t;
 	uint32_t want;
 	int ret;
 
-	if (template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
+	if (cmd_domain_options(ctx, &cmd_validate_entry, a, &dom, e) < 0 ||
+	    template_load(gpotool_datadir(), a->argv[0], &t, e) < 0)
 		return -1;
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
 	template_setting(&t, &s);
@@ -53,13 +55,18 @@ static int exec_validate(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 
 const struct cmd_entry cmd_validate_entry = {
 	.name = "validate",
-	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR) [--value N]",
+	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR | --domain DNS (--gpo-name NAME | --gpo-guid GUID) "
+		      "CONN) [--value N]",
 	.summary = "check that a target holds a template's value (exit 0 yes, 1 no)",
-	.options = { "hive=", "image=", "gpo=", "value=", NULL },
+	.options = { "hive=", "image=", "gpo=", "value=", CMD_DOMAIN_OPTIONS, NULL },
 	.min_args = 1,
 	.max_args = 1,
 	.help = "TEMPLATE is one of 'gpotool templates'; the target as for 'gpotool stage' (--hive FILE,\n"
 		"--image WINDIR or --gpo DIR). Exit 0 when the target holds the value (for a GPO: the item, in\n"
-		"a half whose GPT.INI version is not 0), 1 when it does not, and why. Nothing is written.\n",
+		"a half whose GPT.INI version is not 0), 1 when it does not, and why. Nothing is written.\n"
+		"A GPO in a domain must also reach its DCs: linked (and enabled) on the template's OU, its computer\n"
+		"settings enabled, the GPP Registry extension named, GPT.INI and AD agreeing on the version, and\n"
+		"Domain Controllers allowed to read and apply it; each failure is said, and is exit 1.\n"
+		CMD_CONN_HELP,
 	.exec = exec_validate,
 };

@@ -21,6 +21,12 @@ enum fault_id {
 	FAULT_RECOVER_AFTER_MARK,
 	FAULT_ABANDON_AFTER_LOAD,
 	FAULT_JOURNAL_ENTRY_OPENED,
+	FAULT_DOMAIN_JOURNALED,
+	FAULT_DOMAIN_REGISTRY_WRITTEN,
+	FAULT_DOMAIN_FILES_WRITTEN,
+	FAULT_DOMAIN_GPC_WRITTEN,
+	FAULT_DOMAIN_LINK_WRITTEN,
+	FAULT_DOMAIN_CAS_READ,
 	/* damage points (fault_asked), beside the engines they damage (hive-fault.h, gpo-fault.h) */
 	FAULT_HIVE_WRITTEN,            /* any hive-written-* name: the family, known names or not */
 	FAULT_HIVE_WRITTEN_FLIP_DATA,

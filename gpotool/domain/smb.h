@@ -51,6 +51,9 @@ void smb_dirents_free(struct smb_dirent *v, size_t n);
  * (SMBC_rename_ctx): a reader in between sees no file, never half of one. */
 int smb_replace_file(struct smb_conn *c, const char *path, const uint8_t *bytes, size_t len, char **staged,
 		     struct gt_error *e);
+/* Sets the NT ACL of path: text as libsmbclient's "system.nt_sec_desc.*+" takes it
+ * (domain/sd.h sd_to_sysvol_acl_text): owner, group and DACL, the DACL protected. */
+int smb_set_nt_acl(struct smb_conn *c, const char *path, const char *text, struct gt_error *e);
 /* 1 made, 0 it was there already, -1 error. */
 int smb_mkdir(struct smb_conn *c, const char *path, struct gt_error *e);
 /* 1 removed, 0 absent, -1 error. */

@@ -48,7 +48,7 @@ int preflight_open_target(struct gt_ctx *ctx, const char *const *given, const st
 		if (given[i] && !ctx->target)
 			ctx_set_target(ctx, given[i]);
 	if (choose_target(given, &ops, &what, e) < 0 ||
-	    run_target_open(ctx, t, ops, &(struct target_request){ .what = what, .setting = s }, e) < 0)
+	    run_target_open(ctx, t, ops, &(struct target_request){ .what = what, .setting = s, .domain = ctx->domain }, e) < 0)
 		return -1;
 	ctx_set_target(ctx, target_path(t));
 	return 0;

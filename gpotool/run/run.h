@@ -31,6 +31,9 @@ struct gt_ctx {
 	int allow_shared_dir;        /* --allow-shared-dir: write in folders others can write (audited) */
 	struct json_object *result;  /* commands add their fields; main prints it */
 	struct target_env env;       /* what targets opened in this run get (run_target_env) */
+	struct domain_conn_opts *conn;  /* the CONN options of a domain command (run/domain.h), owned */
+	char *password;              /* its password, owned, wiped at exit */
+	const struct target_domain_request *domain; /* which GPO of a domain the command names */
 };
 
 /* --state-dir, GPOTOOL_STATE_DIR, /var/lib/gpotool for root, else $XDG_STATE_HOME/gpotool

@@ -152,7 +152,7 @@ static struct json_object *target_json(const struct journal_target *t, const cha
 		snprintf(sha, sizeof(sha), "%s", t->before_sha256);
 	else
 		sha256_hex(t->before, t->before_len, sha);
-	abs = absolute_path(t->path);
+	abs = t->remote ? xstrdup(t->path) : absolute_path(t->path);
 
 	json_object_object_add(o, "path", jstr(abs));
 	free(abs);
@@ -160,6 +160,8 @@ static struct json_object *target_json(const struct journal_target *t, const cha
 	json_object_object_add(o, "staged", jstr(abs));
 	free(abs);
 	json_object_object_add(o, "existed", json_object_new_boolean(t->existed));
+	if (t->remote)
+		json_object_object_add(o, "remote", json_object_new_boolean(1));
 	json_object_object_add(o, "kind", jstr(t->kind));
 	json_object_object_add(o, "detail", jstr(t->detail));
 	json_object_object_add(o, "key_prefix", jstr(t->key_prefix));
@@ -187,7 +189,7 @@ static struct json_object *target_summary(const struct journal_meta *m)
 	if (!m->target_kind || !m->target_path)
 		return NULL;
 	o = json_object_new_object();
-	abs = absolute_path(m->target_path);
+	abs = m->remote ? xstrdup(m->target_path) : absolute_path(m->target_path);
 	json_object_object_add(o, "kind", jstr(m->target_kind));
 	json_object_object_add(o, "path", jstr(abs));
 	json_object_object_add(o, "side", jstr(m->side));
@@ -198,6 +200,10 @@ static struct json_object *target_summary(const struct journal_meta *m)
 		json_object_object_add(o, "container", jstr(holder));
 		free(holder);
 	}
+	if (m->remote)
+		json_object_object_add(o, "remote", json_object_new_boolean(1));
+	if (m->extra)
+		json_object_object_add(o, "extra", json_object_get(m->extra));
 	free(abs);
 	return o;
 }
@@ -394,6 +400,10 @@ static int save_before_copies(struct journal_entry *j, const struct journal_targ
 		if (t[i].existed && (t[i].before_file ? save_before_file(t[i].before_file, path.buf, e)
 						      : write_file_atomic(path.buf, t[i].before, t[i].before_len, 0600, e)) < 0)
 			ret = -1;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/after-%zu.bin", j->dir, i);
+		if (ret == 0 && t[i].after && write_file_atomic(path.buf, t[i].after, t[i].after_len, 0600, e) < 0)
+			ret = -1;
 	}
 	sbuf_release(&path);
 	return ret;
@@ -424,8 +434,15 @@ static struct json_object *pending_doc(const struct journal_entry *j, const stru
 	for (size_t i = 0; i < n; i++) {
 		char name[32];
 
+		struct json_object *o;
+
 		snprintf(name, sizeof(name), "before-%zu.bin", i);
-		json_object_array_add(targets, target_json(&t[i], t[i].existed ? name : NULL));
+		o = target_json(&t[i], t[i].existed ? name : NULL);
+		if (t[i].after) {
+			snprintf(name, sizeof(name), "after-%zu.bin", i);
+			json_object_object_add(o, "after_copy", jstr(name));
+		}
+		json_object_array_add(targets, o);
 	}
 	json_object_object_add(doc, "targets", targets);
 	return doc;
@@ -464,6 +481,16 @@ int journal_complete(struct journal_entry *j, struct gt_error *e)
 {
 	make_copies_private(j);
 	set_finished(j, "complete");
+	return save_doc(j, e);
+}
+
+int journal_update_extra(struct journal_entry *j, struct json_object *extra, struct gt_error *e)
+{
+	struct json_object *target = json_object_object_get(j->doc, "target");
+
+	if (!target)
+		return gt_fail(e, GT_FAILED, "internal error: journal entry %s has no target to update", j->id);
+	json_object_object_add(target, "extra", json_object_get(extra));
 	return save_doc(j, e);
 }
 
@@ -620,6 +647,57 @@ struct json_object *journal_doc(const struct journal_entry *j)
 	return j->doc;
 }
 
+int journal_read_after(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
+{
+	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
+	const char *want = jsonx_str(t, "sha256_after");
+	char name[32], sha[SHA256_HEX_LEN + 1];
+	struct sbuf path;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	snprintf(name, sizeof(name), "after-%zu.bin", i);
+	if (!t || !want || !jsonx_str(t, "after_copy") || strcmp(jsonx_str(t, "after_copy"), name) != 0)
+		return gt_fail(e, GT_REFUSED, "journal entry '%s' has no copy of what target %zu became", j->id, i + 1);
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/%s", j->dir, name);
+	ret = read_whole_file(path.buf, SAFEFILE_MAX_BYTES, buf, len, e);
+	sbuf_release(&path);
+	if (ret < 0)
+		return -1;
+	sha256_hex(*buf, *len, sha);
+	if (strcmp(sha, want) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return gt_fail(e, GT_REFUSED, "journal entry '%s': the saved copy %s does not match its recorded SHA-256 "
+			       "(the journal was changed or damaged)", j->id, name);
+	}
+	return 0;
+}
+
+int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct gt_error *e)
+{
+	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
+	char name[32], sha[SHA256_HEX_LEN + 1];
+	struct sbuf path;
+	int ret;
+
+	if (!t)
+		return gt_fail(e, GT_FAILED, "internal error: journal entry %s has no target %zu", j->id, i + 1);
+	snprintf(name, sizeof(name), "after-%zu.bin", i);
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/%s", j->dir, name);
+	ret = write_file_atomic(path.buf, after, len, 0600, e);
+	sbuf_release(&path);
+	if (ret < 0)
+		return -1;
+	sha256_hex(after, len, sha);
+	json_object_object_add(t, "sha256_after", jstr(sha));
+	json_object_object_add(t, "after_copy", jstr(name));
+	return save_doc(j, e);
+}
+
 int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
 {
 	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
@@ -659,6 +737,8 @@ enum journal_file_state journal_file_state(struct json_object *t, char cur[SHA25
 	int existed = json_object_get_boolean(json_object_object_get(t, "existed"));
 
 	cur[0] = '\0';
+	if (json_object_get_boolean(json_object_object_get(t, "remote")))
+		return JFILE_REMOTE;
 	if (!path || file_sha(path, cur) < 0)
 		return JFILE_CHANGED_SINCE;
 	if (after && strcmp(cur, after) == 0)
@@ -675,6 +755,7 @@ const char *journal_file_state_text(enum journal_file_state s)
 	case JFILE_AS_BEFORE: return "as it was before this change";
 	case JFILE_CHANGED_SINCE: return "changed since";
 	case JFILE_ABSENT: return "absent";
+	case JFILE_REMOTE: return "on the DC: rollback reads it there";
 	}
 	return "?";
 }
@@ -1523,4 +1604,35 @@ int journal_abandon_pending(const char *state_dir, const char *id, const struct 
 		remove_staged(targets); /* its staged files are this journal's, and nothing will use them now */
 	journal_free(j);
 	return ret;
+}
+
+int journal_claim_pending(const char *state_dir, const char *id, struct journal_entry **out, struct gt_error *e)
+{
+	struct journal_entry *j;
+
+	*out = NULL;
+	if (journal_load(state_dir, id, &j, e) < 0)
+		return -1;
+	if (strcmp(jsonx_str(j->doc, "status"), "pending") != 0 || held_find(id)) {
+		journal_free(j);
+		return 0;
+	}
+	if ((j->lock_fd = lock_entry_dir(j->dir, 0)) < 0) {
+		journal_free(j);
+		return 0; /* a live writer holds it */
+	}
+	if (reload_locked(state_dir, &j, e) < 0) {
+		gt_error_clear(e);
+		return 0;
+	}
+	hold_lock(j->id, j->lock_fd, HELD_RECOVERED);
+	*out = j;
+	return 1;
+}
+
+int journal_finish_recovered(struct journal_entry *j, const char *status, const char *what, const struct journal_recovery *how,
+			     struct gt_error *e)
+{
+	mark_recovered(j, status, what, how);
+	return save_doc(j, e);
 }

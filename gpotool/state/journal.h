@@ -26,6 +26,10 @@ struct journal_meta {
 	const char *backend;       /* the target kind that wrote it (target/): rollback opens it with that */
 	const char *container;     /* what holds target_path and was named (a Windows folder), else NULL */
 	const char *rollback_of;   /* the entry a rollback undoes, else NULL */
+	int remote;                /* target_path names a remote object (a GPO in a domain): kept as
+				    * given, never made absolute, never followed as a local path */
+	struct json_object *extra; /* what the backend records besides files (a GPO's AD attributes
+				    * before and after), as "extra" in the entry's target; or NULL */
 };
 
 struct journal_target {
@@ -44,6 +48,10 @@ struct journal_target {
 	const struct plan *plan;
 	const char *after_sha256;  /* of the content about to be put in place */
 	const char *staged;        /* the temp file holding that content, beside the target */
+	int remote;                /* path names a remote file (SYSVOL over SMB): kept as given, and
+				    * journal_recover never matches it with a local path */
+	const uint8_t *after;      /* a copy of the content about to be put in place (after-N.bin), */
+	size_t after_len;          /* for a target with no staged file a recovery could finish from */
 	char *const *created_dirs; /* folders made for a target that did not exist (absolute), */
 	size_t ncreated_dirs;      /* which a rollback removes again when empty */
 };
@@ -98,6 +106,9 @@ int journal_unaudited(const char *state_dir, char ***ids, size_t *n, struct gt_e
 int journal_mark_audited(const char *state_dir, const char *id, struct gt_error *e);
 int journal_is_audited(const char *state_dir, const char *id);
 
+/* Replaces the "extra" record of a pending entry's target (what a remote write learned between
+ * steps: the values a compare-and-swap retry found), saved before the next step. */
+int journal_update_extra(struct journal_entry *j, struct json_object *extra, struct gt_error *e);
 /* Marks it failed (target untouched) with the reason, so a reader never mistakes it for a crash. */
 void journal_abandon(struct journal_entry *j, const char *reason);
 const char *journal_id(const struct journal_entry *j);
@@ -117,9 +128,21 @@ struct json_object *journal_doc(const struct journal_entry *j);
 /* The copy of target i as it was before the change, checked against its recorded SHA-256
  * (GT_REFUSED when it differs: the journal was damaged or edited). *buf caller-freed. */
 int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e);
+/* The copy of what target i became (journal_target.after), checked the same way. */
+int journal_read_after(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e);
+/* A pending entry's target i will hold after instead (a compare-and-swap retry changed it):
+ * its copy and hash are replaced, durable before the write that puts it in place. */
+int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct gt_error *e);
+/* Takes pending entry id for a recovery the caller runs itself (a remote target, which
+ * journal_recover cannot see): 1 with *out loaded under its lock, held to exit; 0 when it is
+ * not pending any more or a live writer holds it. */
+int journal_claim_pending(const char *state_dir, const char *id, struct journal_entry **out, struct gt_error *e);
+/* Ends a claimed entry as status ("complete", "rolled-back") with what the recovery did. */
+int journal_finish_recovered(struct journal_entry *j, const char *status, const char *what, const struct journal_recovery *how,
+			     struct gt_error *e);
 /* Where a recorded target stands now, against the entry's hashes. cur gets its SHA-256
  * ("" when absent). */
-enum journal_file_state { JFILE_AS_LEFT, JFILE_AS_BEFORE, JFILE_CHANGED_SINCE, JFILE_ABSENT };
+enum journal_file_state { JFILE_AS_LEFT, JFILE_AS_BEFORE, JFILE_CHANGED_SINCE, JFILE_ABSENT, JFILE_REMOTE };
 enum journal_file_state journal_file_state(struct json_object *target, char cur[SHA256_HEX_LEN + 1]);
 const char *journal_file_state_text(enum journal_file_state s);
 

@@ -35,6 +35,7 @@ struct target_ops {
 extern const struct target_ops target_hive_ops;
 extern const struct target_ops target_image_ops;
 extern const struct target_ops target_gpo_ops;
+extern const struct target_ops target_domain_ops;
 
 /* ---- what backends share ---- */
 

@@ -3,6 +3,7 @@
  * version so that clients apply it; the machines it reaches are those of the OU it is
  * linked to, so the preflight cannot read their facts. */
 #include "target/backend.h"
+#include "target/gpo.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -427,6 +428,64 @@ static int gpo_target_commit(struct target *t, struct gt_error *e)
 	if (link)
 		report_text(rep(t), "link: this GPO must be linked to %s: gpotool gpo ad '%s' --domain DNS --link '%s,DC=...' "
 			    "--current-gplink ... --current-extensions ...\n", link, g->dir, link);
+	return 0;
+}
+
+/* ---- for the domain backend ---- */
+
+int target_gpo_staged(struct target *t, struct gpo_staged *out, struct plan *plan, struct gt_error *e)
+{
+	struct gpo_target *g = priv(t);
+	struct gpotx *tx = &g->tx;
+	size_t n = strlen(g->dir);
+	struct change *c;
+
+	if (!g->tx_open || g->dry_run || g->step == GPO_NOTHING)
+		return gt_fail(e, GT_FAILED, "internal error: GPO '%s' has no change planned", g->dir);
+	if (strncmp(tx->reg_path, g->dir, n) != 0 || tx->reg_path[n] != '/')
+		return gt_fail(e, GT_FAILED, "internal error: '%s' is not below '%s'", tx->reg_path, g->dir);
+	*out = (struct gpo_staged){
+		.step = g->step == GPO_UNCHANGED ? GPO_STAGED_NOTHING : g->step == GPO_RAISE_VERSION ? GPO_STAGED_RAISE : GPO_STAGED_WRITE,
+		.reg_before = tx->reg_exists ? tx->reg_file.bytes : NULL,
+		.reg_before_len = tx->reg_exists ? tx->reg_file.len : 0,
+		.reg_existed = tx->reg_exists,
+		.reg_rel = tx->reg_path + n + 1,
+		.gpt = &tx->gpt,
+		.gpt_before = tx->version_file.bytes,
+		.gpt_before_len = tx->version_file.len,
+		.user = g->user,
+		.item = &g->s,
+	};
+	if (out->step == GPO_STAGED_WRITE) {
+		out->reg = (const uint8_t *)tx->new_reg.buf;
+		out->reg_len = tx->new_reg.len;
+	} else {
+		out->reg = out->reg_before;
+		out->reg_len = out->reg_before_len;
+	}
+	if (out->step != GPO_STAGED_NOTHING)
+		record_item_change(tx, &g->s, plan, &c);
+	return 0;
+}
+
+int target_gpo_current(struct target *t, struct gpo_current *out, struct gt_error *e)
+{
+	struct gpo_target *g = priv(t);
+	size_t n = strlen(g->dir);
+
+	if (open_read(g, e) < 0)
+		return -1;
+	if (strncmp(g->tx.reg_path, g->dir, n) != 0 || g->tx.reg_path[n] != '/')
+		return gt_fail(e, GT_FAILED, "internal error: '%s' is not below '%s'", g->tx.reg_path, g->dir);
+	*out = (struct gpo_current){
+		.gpt = &g->tx.gpt,
+		.gpt_bytes = g->tx.version_file.bytes,
+		.gpt_len = g->tx.version_file.len,
+		.reg = g->tx.reg_exists ? g->tx.reg_file.bytes : NULL,
+		.reg_len = g->tx.reg_exists ? g->tx.reg_file.len : 0,
+		.reg_exists = g->tx.reg_exists,
+		.reg_rel = g->tx.reg_path + n + 1,
+	};
 	return 0;
 }
 

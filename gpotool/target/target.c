@@ -14,6 +14,7 @@ static const struct target_ops *const kinds[] = {
 	&target_hive_ops,
 	&target_image_ops,
 	&target_gpo_ops,
+	&target_domain_ops,
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))

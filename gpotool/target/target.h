@@ -28,6 +28,7 @@
 #include "state/plan.h"
 
 struct gpp_setting;
+struct domain_conn_opts;
 
 /* What the run gives a target: where state lives, who writes, where messages go, and the
  * value rules every commit applies. Filled by the run layer (run/run.c). */
@@ -46,6 +47,7 @@ struct target_env {
 	void (*journaled)(void *arg, const char *id);
 	int defer_journal_line;            /* the command prints "journal: ID" itself, last */
 	int rollback_new_data;             /* a rollback writes data the user gave */
+	const struct domain_conn_opts *conn; /* how to reach a domain's DC (the CONN options), or NULL */
 };
 
 /* A setting as a template names it. */
@@ -57,9 +59,18 @@ struct target_setting {
 	const char *link;     /* the OU a GPO carrying it must be linked to, or NULL */
 };
 
+/* A GPO in a live domain (what is the domain's DNS name): which GPO, and what else to do. */
+struct target_domain_request {
+	const char *gpo_name;                   /* --gpo-name (displayName), or */
+	const char *gpo_guid;                   /* --gpo-guid */
+	int create;                             /* --create: make the GPO when there is none by that name */
+	const char *link_dn;                    /* --link DN: link the GPO there (lowest precedence) */
+};
+
 /* What the user named, and what for. */
 struct target_request {
-	const char *what;                       /* the path given */
+	const char *what;                       /* the path given (a domain: its DNS name) */
+	const struct target_domain_request *domain; /* for a domain target */
 	const char *hive_kind;                  /* --kind for a hive, or NULL: detected */
 	int user_side;                          /* a GPO's User side */
 	const struct target_setting *setting;   /* the setting a command is about, or NULL */
