@@ -57,7 +57,7 @@ int sd_grants_apply(const struct sd *sd, const char *const *token, size_t ntoken
  * libsmbclient's "system.nt_sec_desc.*" attribute takes (numeric SIDs; type, flags and mask in
  * decimal, "ACL:S-1-5-11:0/3/1179817", since libsmbclient reads them with "%u/%u/%u" and a
  * "0x..." mask would be read as 0). Deny ACEs are dropped, as dsacl2fsacl does.
- * What the text cannot say (libsmbclient 4.17 cacl_set, measured in the report): an object ACE
+ * What the text cannot say (libsmbclient 4.17 cacl_set, measured against the test DC): an object ACE
  * keeps type 5 but loses its ObjectType GUID; the DACL control (sd_sysvol_dacl_control) is lost;
  * and libsmbclient sorts the ACEs and drops duplicates before it sets them.
  * GT_REFUSED when ds has no DACL or no ACE survives (libsmbclient would set no DACL at all). */
