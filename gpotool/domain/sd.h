@@ -54,10 +54,30 @@ int sd_grants_apply(const struct sd *sd, const char *const *token, size_t ntoken
  * kept, each allowed ACE (plain or object) except BUILTIN\Pre-Windows 2000 Compatible Access
  * becomes an allowed ACE with object- and container-inherit (CREATOR OWNER's also inherit-only)
  * and its DS rights mapped to file rights (ldapmask2filemask). Appended to out as the text
- * libsmbclient's "system.nt_sec_desc.*+" attribute takes (numeric SIDs). */
+ * libsmbclient's "system.nt_sec_desc.*" attribute takes (numeric SIDs; type, flags and mask in
+ * decimal, "ACL:S-1-5-11:0/3/1179817", since libsmbclient reads them with "%u/%u/%u" and a
+ * "0x..." mask would be read as 0). Deny ACEs are dropped, as dsacl2fsacl does.
+ * What the text cannot say (libsmbclient 4.17 cacl_set, measured against the test DC): an object ACE
+ * keeps type 5 but loses its ObjectType GUID; the DACL control (sd_sysvol_dacl_control) is lost;
+ * and libsmbclient sorts the ACEs and drops duplicates before it sets them.
+ * GT_REFUSED when ds has no DACL or no ACE survives (libsmbclient would set no DACL at all). */
 int sd_to_sysvol_acl_text(const struct sd *ds, struct sbuf *out, struct gt_error *e);
 
 /* "S-1-5-21-1-2-3" from a binary SID; -1 when malformed. */
 int sd_sid_to_text(const uint8_t *buf, size_t len, size_t *used, char *out, size_t outlen);
+
+/* Additions (the helper that wrote sd.c):
+ * A GUID between its text form ("edacfd8f-ffb3-11d1-b41d-00a0c968f939", either case, no braces)
+ * and the 16 bytes an ACE stores (Data1, Data2, Data3 little-endian, then Data4 as is).
+ * sd_guid_from_text returns -1 when text is not of that form; to_text writes lower case. */
+int sd_guid_from_text(const char *text, uint8_t out[16]);
+void sd_guid_to_text(const uint8_t guid[16], char out[37]);
+
+/* The DACL control bits (SE_DACL_PROTECTED 0x1000, SE_DACL_AUTO_INHERITED 0x0400,
+ * SE_DACL_AUTO_INHERIT_REQ 0x0100) dsacl2fsacl copies from the GPO's SD into the folder's: they
+ * show in SDDL ("D:P", "D:AI") and so in sysvolcheck's comparison. The text form of
+ * sd_to_sysvol_acl_text cannot carry them: libsmbclient builds the SD it sets with only
+ * SE_SELF_RELATIVE | SE_DACL_PRESENT. */
+uint16_t sd_sysvol_dacl_control(const struct sd *ds);
 
 #endif
