@@ -19,6 +19,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_gpo_set_entry,
 	&cmd_gpo_delete_entry,
 	&cmd_gpo_ad_entry,
+	&cmd_gpo_fetch_entry,
 	&cmd_templates_entry,
 	&cmd_stage_entry,
 	&cmd_validate_entry,

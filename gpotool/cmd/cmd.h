@@ -104,6 +104,7 @@ extern const struct cmd_entry cmd_gpo_show_entry;
 extern const struct cmd_entry cmd_gpo_set_entry;
 extern const struct cmd_entry cmd_gpo_delete_entry;
 extern const struct cmd_entry cmd_gpo_ad_entry;
+extern const struct cmd_entry cmd_gpo_fetch_entry;
 extern const struct cmd_entry cmd_templates_entry;
 extern const struct cmd_entry cmd_stage_entry;
 extern const struct cmd_entry cmd_validate_entry;

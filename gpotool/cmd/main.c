@@ -13,8 +13,6 @@
 #include "cmd/cmd.h"
 #include "run/domain.h"
 #include "run/audit-record.h"
-#include "cmd/cmd.h"
-#include "run/audit-record.h"
 #include "core/error.h"
 #include "core/fault.h"
 #include "state/journal.h"

@@ -28,6 +28,7 @@ struct target_ops {
 	int (*check)(struct target *t, const struct target_setting *s, const struct reg_value *want, struct gt_error *e);
 	int (*fact)(struct target *t, enum target_fact f, struct target_fact_value *out, const char **why, struct gt_error *e);
 	int (*rollback)(struct target *t, struct target_rollback *rb, struct gt_error *e);
+	int (*fetch)(struct target *t, const char *dir, struct gt_error *e);
 	/* a saved copy of a file of one of file_kinds, before recovery puts it back */
 	int (*check_copy)(const char *file_kind, const uint8_t *buf, size_t len, int fd, const char *staged, struct gt_error *e);
 };

@@ -1720,6 +1720,39 @@ static int domain_rollback(struct target *t, struct target_rollback *rb, struct 
 	return ret;
 }
 
+/* ---- gpo fetch ---- */
+
+static int domain_fetch(struct target *t, const char *dir, struct gt_error *e)
+{
+	struct domain_target *d = priv(t);
+	struct fetch_budget b = { 0 };
+
+	if (!d->have_gpc)
+		return gt_fail(e, GT_NO_SUCH_PATH, "there is no %s", d->label);
+	if (mkdir(dir, 0755) < 0)
+		return gt_fail(e, errno == EEXIST ? GT_REFUSED : gt_path_errno_code(errno), "unable to make '%s': %s%s", dir,
+			       strerror(errno), errno == EEXIST ? " (gpo fetch writes a new folder)" : "");
+	if (fetch_tree(d->s.smb, d->sysvol, dir, 0, &b, e) < 0)
+		return gt_prefix(e, "%s: fetching its SYSVOL folder from %s into '%s' (left there, incomplete): ", d->label, d->s.dc,
+				 dir);
+	report_text(rep(t), "fetched: %s from %s into '%s' (%zu entries, %zu bytes)\n", d->label, d->s.dc, dir, b.files, b.bytes);
+	report_text(rep(t), "AD object: %s\n", d->gpc.dn);
+	report_text(rep(t), "  versionNumber: %s\n", d->gpc.version ? d->gpc.version : "(none)");
+	report_text(rep(t), "  gPCMachineExtensionNames: %s\n", d->gpc.machine_ext ? d->gpc.machine_ext : "(none)");
+	report_text(rep(t), "  gPCUserExtensionNames: %s\n", d->gpc.user_ext ? d->gpc.user_ext : "(none)");
+	report_text(rep(t), "  flags: %s\n", d->gpc.flags ? d->gpc.flags : "(none)");
+	report_text(rep(t), "  gPCFileSysPath: %s\n", d->gpc.file_sys_path);
+	report_field(rep(t), "dir", json_object_new_string(dir));
+	report_field(rep(t), "dc", json_object_new_string(d->s.dc));
+	report_field(rep(t), "gpo_dn", json_object_new_string(d->gpc.dn));
+	report_field(rep(t), "gpo_guid", json_object_new_string(d->gpc.guid));
+	report_field(rep(t), "versionNumber", jstr_or_null(d->gpc.version));
+	report_field(rep(t), "gPCMachineExtensionNames", jstr_or_null(d->gpc.machine_ext));
+	report_field(rep(t), "gPCUserExtensionNames", jstr_or_null(d->gpc.user_ext));
+	report_field(rep(t), "flags", jstr_or_null(d->gpc.flags));
+	return 0;
+}
+
 const struct target_ops target_domain_ops = {
 	.name = "domain",
 	.option = "domain",
@@ -1738,4 +1771,5 @@ const struct target_ops target_domain_ops = {
 	.check = domain_check,
 	.fact = domain_fact,
 	.rollback = domain_rollback,
+	.fetch = domain_fetch,
 };

@@ -181,6 +181,11 @@ void target_fact_release(struct target_fact_value *v)
 	memset(v, 0, sizeof(*v));
 }
 
+int target_fetch(struct target *t, const char *dir, struct gt_error *e)
+{
+	return t->ops->fetch ? t->ops->fetch(t, dir, e) : cannot(t, "be fetched (it is a local file already)", e);
+}
+
 int target_rollback(struct target *t, struct target_rollback *rb, struct gt_error *e)
 {
 	return t->ops->rollback ? t->ops->rollback(t, rb, e) : cannot(t, "be rolled back", e);

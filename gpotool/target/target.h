@@ -203,6 +203,10 @@ int target_check(struct target *t, const struct target_setting *s, const struct 
 int target_fact(struct target *t, enum target_fact f, struct target_fact_value *out, const char **why, struct gt_error *e);
 void target_fact_release(struct target_fact_value *v);
 
+/* A copy of what the target holds into dir, a new folder (made here; one that exists is
+ * GT_REFUSED), for offline review: a domain's GPO folder as its DC has it. */
+int target_fetch(struct target *t, const char *dir, struct gt_error *e);
+
 /* Rolls back journal entry rb (opened with target_open_recorded). */
 int target_rollback(struct target *t, struct target_rollback *rb, struct gt_error *e);
 
