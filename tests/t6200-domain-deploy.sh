@@ -1,0 +1,201 @@
+#!/bin/bash
+# A GPO in a live domain as a target, against a real Samba AD DC on loopback (tests/lib/samba-dc.sh):
+# stage --create --link makes, fills and links the GPO in one journaled transaction, checked with
+# Samba's own tools; validate says whether DCs will apply it; a re-run is a no-op; another writer's
+# link and extension between the read and the write survive; AD's versionNumber is never lowered;
+# rollback puts it back (versions rising); a deploy killed at each step is finished by the next
+# run; refusals (wrong password, no rights, DC down, TLS name mismatch, plain bind) write nothing.
+. "$(dirname "$0")/test-lib.sh"
+. "$(dirname "$0")/lib/samba-dc.sh"
+
+samba_dc_available
+samba_dc_setup deploy
+
+OU="OU=Domain Controllers,$DC_DOMAIN_DN"
+CSE='{B087BE9D-ED37-454F-AF9C-04291E351182}'
+POLICIES="$DC_DIR/state/sysvol/$DC_DNS_DOMAIN/Policies"
+printf '%s\n' "$DC_PASS" >pw && chmod 600 pw
+conn=(--dc "$DC_HOST" --resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user "$DC_USER" --password-file "$PWD/pw")
+dom() { gpotool "$@" "${conn[@]}"; }
+# an attribute of an object, read from the DC's own database
+attr() { ldbsearch -H "$DC_SAM" -s base -b "$1" "$2" | sed -n "s/^$2: //p"; }
+gpo_dn() { echo "CN=$1,CN=Policies,CN=System,$DC_DOMAIN_DN"; }
+guid_in() { grep -o '{[0-9A-F]\{8\}-[0-9A-F-]\{27\}}' "$1" | head -n 1; }
+gpt_version() { sed -n 's/^Version=\([0-9]*\).*/\1/p' "$POLICIES/$1/GPT.INI" | tr -d '\r'; }
+reg_xml() { echo "$POLICIES/$1/Machine/Preferences/Registry/Registry.xml"; }
+jf() { json_field "state/journal/$1/entry.json" "$2"; }
+# a GPO of the DC's own making (samba-tool), for another writer's links and extensions
+samba_gpo() { samba-tool gpo create "$1" -H "ldap://$DC_ADDR" -U"$DC_USER%$DC_PASS" | guid_in /dev/stdin; }
+
+test_expect_success 'stage --create --link: the GPO is made, holds the setting and is linked to the OU' '
+	dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" --create --link "$OU" >out 2>err &&
+	guid=$(guid_in out) && test -n "$guid" && echo "$guid" >kdc.guid &&
+	grep -q "^created: GPO .KDC enforcement. $guid in $DC_DNS_DOMAIN" out &&
+	grep -q "^verified on $DC_HOST" out &&
+	sed -n "s/^journal: //p" out >kdc.id && test -s kdc.id &&
+	samba-tool gpo listall -H "$DC_SAM" -s "$DC_SMBCONF" >all && grep -q "KDC enforcement" all &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 1 &&
+	attr "$(gpo_dn "$guid")" gPCMachineExtensionNames | grep -qF "$CSE" &&
+	test "$(gpt_version "$guid")" = 1 &&
+	grep -q StrongCertificateBindingEnforcement "$(reg_xml "$guid")" &&
+	samba-tool gpo getlink "$OU" -H "$DC_SAM" -s "$DC_SMBCONF" >links && grep -qi "$guid" links
+'
+
+test_expect_success 'the journal entry names the DC, the GPO and each AD value before and after' '
+	id=$(cat kdc.id) guid=$(cat kdc.guid) &&
+	test "$(jf "$id" "d[\"target\"][\"backend\"]")" = domain &&
+	test "$(jf "$id" "d[\"target\"][\"extra\"][\"dc\"]")" = "$DC_HOST" &&
+	test "$(jf "$id" "d[\"target\"][\"extra\"][\"gpo\"][\"guid\"]")" = "$guid" &&
+	test "$(jf "$id" "d[\"target\"][\"extra\"][\"attributes\"][\"versionNumber\"][\"before\"]")" = 0 &&
+	test "$(jf "$id" "d[\"target\"][\"extra\"][\"attributes\"][\"versionNumber\"][\"after\"]")" = 1 &&
+	test "$(jf "$id" "d[\"target\"][\"extra\"][\"link\"][\"created\"]")" = True &&
+	test "$(jf "$id" "d[\"status\"]")" = complete
+'
+
+test_expect_success 'validate: the GPO holds the value and DCs will apply it' '
+	dom validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" >out 2>err &&
+	grep -q "^ok: " out && grep -q "^applies: linked to $OU" out
+'
+
+test_expect_success 'a re-run is a no-op: nothing written, versions as they were' '
+	guid=$(cat kdc.guid) &&
+	dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" --link "$OU" >out 2>err &&
+	grep -q "^no change: " out &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 1 && test "$(gpt_version "$guid")" = 1
+'
+
+test_expect_success 'the files written over SMB have NT ACLs (sysvolcheck reads every one)' '
+	samba-tool ntacl sysvolcheck -s "$DC_SMBCONF" >check 2>&1; rc=$?
+	cat check
+	! grep -q "No data available" check
+'
+
+test_expect_success 'validate of a GPO that is not linked: exit 1, saying so' '
+	other=$(samba_gpo unlinked) && test -n "$other" &&
+	dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-guid "$other" >out 2>err &&
+	grep -q "not linked to .$OU." err &&
+	test_expect_code 1 dom validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-guid "$other" >out 2>err &&
+	grep -q "not linked" err
+'
+
+test_expect_success 'AD versionNumber above GPT.INI: never lowered, both agree after' '
+	guid=$(cat kdc.guid) &&
+	printf "dn: %s\nchangetype: modify\nreplace: versionNumber\nversionNumber: 7\n" "$(gpo_dn "$guid")" >v7.ldif &&
+	ldbmodify -H "$DC_SAM" v7.ldif >/dev/null &&
+	dom stage pfx-sid --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" >out 2>err &&
+	sed -n "s/^journal: //p" out >pfx.id &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 8 && test "$(gpt_version "$guid")" = 8
+'
+
+test_expect_success 'another link and another extension added between read and write survive' '
+	guid=$(cat kdc.guid) other=$(samba_gpo neighbour) && test -n "$other" &&
+	GPOTOOL_FAULT=domain-cas-read:stop dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Raced" --create \
+		--link "$OU" >out 2>err &
+	pid=$! &&
+	wait_stopped "$pid" &&
+	raced=$(samba-tool gpo listall -H "$DC_SAM" -s "$DC_SMBCONF" | grep -B1 "display name : Raced" | guid_in /dev/stdin) &&
+	samba-tool gpo setlink "$OU" "$other" -H "ldap://$DC_ADDR" -U"$DC_USER%$DC_PASS" >/dev/null &&
+	old=$(attr "$(gpo_dn "$raced")" gPCMachineExtensionNames) &&
+	printf "dn: %s\nchangetype: modify\nreplace: gPCMachineExtensionNames\ngPCMachineExtensionNames: [{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{D02B1F72-3407-48AE-BA88-E8213C6761F1}]\n" \
+		"$(gpo_dn "$raced")" >ext.ldif &&
+	ldbmodify -H "$DC_SAM" ext.ldif >/dev/null &&
+	kill -CONT "$pid" && wait "$pid" &&
+	grep -q "changed in AD since it was read" err &&
+	links=$(attr "$OU" gPLink) &&
+	echo "$links" | grep -qi "$other" && echo "$links" | grep -qi "$raced" && echo "$links" | grep -qi "$guid" &&
+	ext=$(attr "$(gpo_dn "$raced")" gPCMachineExtensionNames) &&
+	echo "$ext" | grep -qF "{35378EAC-683F-11D2-A89A-00C04FBBCFA2}" && echo "$ext" | grep -qF "$CSE"
+'
+
+test_expect_success 'rollback of the second entry: its item out, versions rise, the pair kept for the first item' '
+	guid=$(cat kdc.guid) &&
+	dom rollback "$(cat pfx.id)" >out 2>err &&
+	grep -q "^rolled back: " out &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 9 && test "$(gpt_version "$guid")" = 9 &&
+	! grep -q EnableSidSecurityExtension "$(reg_xml "$guid")" &&
+	grep -q StrongCertificateBindingEnforcement "$(reg_xml "$guid")" &&
+	attr "$(gpo_dn "$guid")" gPCMachineExtensionNames | grep -qF "$CSE"
+'
+
+test_expect_success 'rollback of the first entry: Registry.xml gone, its link and extension pair taken out' '
+	guid=$(cat kdc.guid) &&
+	test_expect_code 3 dom rollback "$(cat kdc.id)" >out 2>err &&
+	grep -q "changed since" err &&
+	dom rollback "$(cat kdc.id)" --undo-on-clients=delete >out 2>err &&
+	grep -q "^rolled back: " out &&
+	grep -q "action=\"D\"" "$(reg_xml "$guid")"
+'
+
+test_expect_success 'gpo fetch: the GPO folder as the DC holds it, for gpo show' '
+	guid=$(cat kdc.guid) &&
+	dom gpo fetch --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" copy >out 2>err &&
+	grep -q "^fetched: " out &&
+	cmp copy/GPT.INI "$POLICIES/$guid/GPT.INI" &&
+	gpotool gpo show copy >show && grep -q StrongCertificateBindingEnforcement show &&
+	test_expect_code 3 dom gpo fetch --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" copy 2>err
+'
+
+test_expect_success 'the PDC emulator by default: found through the domain object' '
+	gpotool validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Raced" --resolve "$DC_DNS_DOMAIN:$DC_ADDR" \
+		--resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user "$DC_USER" --password-file "$PWD/pw" >out 2>err &&
+	grep -q "DC $DC_HOST" out
+'
+
+for point in domain-journaled domain-registry-written domain-files-written domain-gpc-written domain-link-written; do
+	test_expect_success "killed at $point: the next run finishes the deploy" '
+		test_expect_code 137 env GPOTOOL_FAULT='"$point"' "$GPOTOOL" stage kdc-enforce --domain "$DC_DNS_DOMAIN" \
+			--gpo-name "kill-'"$point"'" --create --link "$OU" "${conn[@]}" >out 2>err
+		dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "kill-'"$point"'" --link "$OU" >out2 2>err2 &&
+		dom validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "kill-'"$point"'" >out3 2>err3 &&
+		g=$(guid_in out3) && test "$(attr "$(gpo_dn "$g")" versionNumber)" = "$(gpt_version "$g")"
+	'
+done
+
+test_expect_success 'wrong password: exit 3, nothing written' '
+	guid=$(cat kdc.guid) && before=$(attr "$(gpo_dn "$guid")" versionNumber) &&
+	printf "wrong\n" >bad && chmod 600 bad &&
+	test_expect_code 3 gpotool stage pfx-sid --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" --dc "$DC_HOST" \
+		--resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user "$DC_USER" --password-file "$PWD/bad" >out 2>err &&
+	grep -qi "refused the bind" err &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = "$before"
+'
+
+test_expect_success 'no rights: exit 3, nothing written' '
+	guid=$(cat kdc.guid) && before=$(attr "$(gpo_dn "$guid")" versionNumber) &&
+	samba-tool user create hluser "Passw0rd!y" -H "$DC_SAM" -s "$DC_SMBCONF" >/dev/null &&
+	printf "Passw0rd!y\n" >hl && chmod 600 hl &&
+	test_expect_code 3 gpotool stage pfx-sid --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" --dc "$DC_HOST" \
+		--resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user hluser --password-file "$PWD/hl" >out 2>err &&
+	grep -qi "right" err &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = "$before"
+'
+
+test_expect_success 'DC down: exit 4' '
+	test_expect_code 4 gpotool validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" \
+		--dc "$DC_HOST" --resolve "$DC_HOST:127.255.255.254" --ca-file "$DC_CA" --user "$DC_USER" \
+		--password-file "$PWD/pw" >out 2>err &&
+	grep -q "127.255.255.254" err
+'
+
+test_expect_success 'TLS name mismatch: exit 3' '
+	test_expect_code 3 gpotool validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" \
+		--dc wrong.example.com --resolve "wrong.example.com:$DC_ADDR" --ca-file "$DC_CA" --user "$DC_USER" \
+		--password-file "$PWD/pw" >out 2>err &&
+	grep -qi "wrong.example.com" err
+'
+
+test_expect_success 'a password file others can read is refused' '
+	chmod 644 pw &&
+	test_expect_code 3 dom validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" 2>err; rc=$?
+	chmod 600 pw && test $rc = 0 && grep -q "chmod 600" err
+'
+
+test_expect_success 'Kerberos: a ticket from the DC and SASL GSSAPI, by name' '
+	samba_dc_kinit "$DC_USER" "$DC_PASS" &&
+	samba_dc_with_hosts "$GPOTOOL" stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "By Kerberos" --create \
+		--link "$OU" --kerberos --dc "$DC_HOST" >out 2>err &&
+	grep -q "^verified on $DC_HOST" out &&
+	g=$(guid_in out) && test "$(attr "$(gpo_dn "$g")" versionNumber)" = 1
+'
+
+test_done
