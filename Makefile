@@ -7,7 +7,7 @@ CFLAGS  ?= -O2 -g
 SHELL   := /bin/bash
 
 # Debian packages: build (first line), tests and demo (second line).
-DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev \
+DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2-dev libjson-c-dev libssl-dev libsasl2-dev \
                 libcmocka-dev libldap-dev libsasl2-modules-gssapi-mit libsmbclient-dev libkrb5-dev \
                 reglookup libhivex-bin libregf-utils xz-utils gzip perl python3 strace clang acl attr
 

@@ -43,10 +43,18 @@ struct dir_conn;
  * bind without TLS and without allow_plain GT_REFUSED before anything is sent. */
 int dir_connect(const struct dir_conn_opts *o, struct dir_conn **out, struct gt_error *e);
 void dir_close(struct dir_conn *c);
+/* After a connection broke or timed out, every later operation on it fails (GT_FAILED, "the
+ * connection to the DC ... was lost"): libldap would otherwise reconnect by itself to the
+ * host's DNS address, unprotected and unbound. */
 
-/* What the connection is: "ldap/starttls", "ldaps", "ldap/gssapi (sasl ssf 256)". Static to c. */
+/* What the connection is: "ldap/starttls", "ldaps", "ldap/gssapi (sasl ssf 256)". Static to c.
+ * Also "ldap (plain)" (a password bind allowed by allow_plain); a Kerberos bind over TLS is
+ * "ldap/starttls" or "ldaps" (no SASL layer inside TLS: Windows and Samba refuse one; Samba
+ * 4.17 with its default "ldap server require strong auth = yes" also refuses a Kerberos bind
+ * without one, so against it Kerberos works over DIR_PLAIN, sealed, only). */
 const char *dir_security(const struct dir_conn *c);
-/* The identity bound as (LDAP whoami, "u:EXAMPLE\Administrator"), or "" when not known. */
+/* The identity bound as (LDAP whoami, "u:EXAMPLE\Administrator"), or "" when not known.
+ * Samba 4.17 has no whoami ("Extended Operation(1.3.6.1.4.1.4203.1.11.3) not supported"): "". */
 const char *dir_bound_as(const struct dir_conn *c);
 
 struct dir_value {
@@ -72,7 +80,8 @@ enum dir_scope { DIR_BASE, DIR_ONE, DIR_SUBTREE };
  * the SACL: OWNER|GROUP|DACL. 0 sends no control. */
 #define DIR_SD_FLAGS_NO_SACL 7
 
-/* Searches; *out gets the entries (none is not an error: *n = 0). attrs NULL-terminated.
+/* Searches; *out gets the entries (none is not an error: *n = 0). attrs NULL-terminated
+ * (NULL: all user attributes); filter NULL or "": (objectClass=*).
  * A base that does not exist is 0 entries too (noSuchObject). Referrals are not chased.
  * Release with dir_entries_free. */
 int dir_search(struct dir_conn *c, const char *base, enum dir_scope scope, const char *filter, const char *const *attrs,
