@@ -14,7 +14,7 @@ DEB_PACKAGES := gcc make pkg-config libhivex-dev libregf-dev libbfio-dev libxml2
 PKG_LIBS := hivex libregf json-c libcrypto libxml-2.0 ldap smbclient krb5
 WARN     := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -Igpotool -DGPOTOOL_DATADIR=\"$(PREFIX)/share/gpotool/templates\"
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
-PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
+PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null) -lresolv
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRCS      := $(sort $(wildcard gpotool/*/*.c))

@@ -77,8 +77,9 @@ void sbuf_grow(struct sbuf *sb, size_t extra)
 	need = sb->len + extra + 1;
 	if (need <= sb->cap)
 		return;
+	/* a detached buffer has cap 0: it grows from nothing instead of doubling 0 forever */
 	while (sb->cap < need)
-		sb->cap = sb->cap > SIZE_MAX / 2 ? need : sb->cap * 2;
+		sb->cap = sb->cap == 0 || sb->cap > SIZE_MAX / 2 ? need : sb->cap * 2;
 	sb->buf = xrealloc(sb->buf, sb->cap);
 }
 
