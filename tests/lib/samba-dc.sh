@@ -5,8 +5,8 @@
 #
 #   samba_dc_available      skips the whole script, saying why, unless a DC can run here
 #   samba_dc_setup NAME     samba_dc_start NAME as a test of its own (ends the script if it fails)
-#   samba_dc_start NAME     copies the template to $TRASH/NAME, starts it, waits until it serves,
-#                           exports DC_* (below), KRB5_CONFIG and KRB5CCNAME
+#   samba_dc_start NAME     copies the template to $TRASH/NAME (a name new in the script), starts
+#                           it, waits until it serves, exports DC_* (below), KRB5_CONFIG, KRB5CCNAME
 #   samba_dc_use NAME       exports the DC_* of a DC started before (the last one started is in use)
 #   samba_dc_stop [NAME]    stops it by PID (the one in use by default); every DC still running is
 #                           stopped at exit, failed test or not
