@@ -35,7 +35,7 @@ SAMPLE_REGS   := $(wildcard hives/*/*.reg)
 image_of = build/images/$(word 2,$(subst /, ,$(1)))/Windows/System32/config/$(basename $(notdir $(1)))
 SAMPLE_HIVES  := $(foreach f,$(SAMPLE_REGS),$(call image_of,$(f)))
 
-.PHONY: all samples deps deps-bench bench check check-unit check-integration demo install clean asan
+.PHONY: all samples deps deps-bench deps-domain bench check check-unit check-integration demo install clean asan
 .DELETE_ON_ERROR:
 
 all: build/gpotool samples
@@ -60,6 +60,40 @@ endef
 
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
+
+# The live-domain tests' real AD DC (tests/lib/samba-dc.sh reads this line): Samba as a DC with
+# the modules provisioning and SYSVOL need, its client tools, and what the harness itself runs
+# (openssl makes the DC's certificates, ss finds free addresses, unshare and nsenter give each DC
+# its own winbindd socket).
+DOMAIN_TEST_PACKAGES := samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldb-tools winbind ldap-utils krb5-user smbclient openssl iproute2 util-linux
+
+# Like install_missing, for packages whose postinst starts services: a /usr/sbin/policy-rc.d that
+# exits 101 is in place during the install (else smbd, nmbd and samba-ad-dc start on every
+# interface and a test DC cannot bind), made here only if absent and removed only if made here.
+# Without root it prints the line and goes on: the tests that need these skip, saying why.
+define install_missing_no_services
+	@missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "$(2) need these Debian packages, and skip without them; as root run:"; \
+	  echo "  apt-get install -y --no-install-recommends$$missing"; \
+	  echo "with a /usr/sbin/policy-rc.d that exits 101 in place (make $@ as root does both)"; \
+	  exit 0; \
+	fi; \
+	made=""; \
+	trap '[ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d' EXIT; \
+	if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	  made=1; printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d || exit 1; \
+	fi; \
+	echo "installing Debian packages, no service started:$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+endef
+
+deps-domain:
+	$(call install_missing_no_services,$(DOMAIN_TEST_PACKAGES),the live-domain tests)
 
 # The peers make bench measures gpotool against, and GNU time for the peak RSS.
 BENCH_PACKAGES := libwin-hivex-perl chntpw time libxml2-utils python3
@@ -122,7 +156,7 @@ $(2): $(1) build/gpotool
 endef
 $(foreach f,$(SAMPLE_REGS),$(eval $(call sample_rule,$(f),$(call image_of,$(f)))))
 
-check: deps all asan $(UNITS) build/faultshim.so
+check: deps deps-domain all asan $(UNITS) build/faultshim.so
 	@echo "== every fuzz harness for $(FUZZ_CHECK_SECONDS) s (ASan + UBSan), replaying the regressions first"
 	@$(MAKE) --no-print-directory fuzz-check
 	@echo "== unit and integration tests"
