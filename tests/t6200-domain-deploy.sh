@@ -6,7 +6,7 @@
 # rollback puts it back (versions rising); a deploy killed at each step is finished by the next
 # run; refusals (wrong password, no rights, DC down, TLS name mismatch, plain bind) write nothing.
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib/samba-dc.sh"
+. "$TESTS_DIR/lib/samba-dc.sh"
 
 samba_dc_available
 samba_dc_setup deploy
@@ -18,7 +18,8 @@ printf '%s\n' "$DC_PASS" >pw && chmod 600 pw
 conn=(--dc "$DC_HOST" --resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user "$DC_USER" --password-file "$PWD/pw")
 dom() { gpotool "$@" "${conn[@]}"; }
 # an attribute of an object, read from the DC's own database
-attr() { ldbsearch -H "$DC_SAM" -s base -b "$1" "$2" | sed -n "s/^$2: //p"; }
+# (LDIF folds long lines: unfolded first)
+attr() { ldbsearch -H "$DC_SAM" -s base -b "$1" "$2" | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n //g' | sed -n "s/^$2: //p"; }
 gpo_dn() { echo "CN=$1,CN=Policies,CN=System,$DC_DOMAIN_DN"; }
 guid_in() { grep -o '{[0-9A-F]\{8\}-[0-9A-F-]\{27\}}' "$1" | head -n 1; }
 gpt_version() { sed -n 's/^Version=\([0-9]*\).*/\1/p' "$POLICIES/$1/GPT.INI" | tr -d '\r'; }
@@ -87,24 +88,40 @@ test_expect_success 'AD versionNumber above GPT.INI: never lowered, both agree a
 	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 8 && test "$(gpt_version "$guid")" = 8
 '
 
-test_expect_success 'another link and another extension added between read and write survive' '
-	guid=$(cat kdc.guid) other=$(samba_gpo neighbour) && test -n "$other" &&
-	GPOTOOL_FAULT=domain-cas-read:stop dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Raced" --create \
-		--link "$OU" >out 2>err &
-	pid=$! &&
-	wait_stopped "$pid" &&
+# another writer, while gpotool is stopped between its read and its compare-and-swap
+other_writer() {
 	raced=$(samba-tool gpo listall -H "$DC_SAM" -s "$DC_SMBCONF" | grep -B1 "display name : Raced" | guid_in /dev/stdin) &&
-	samba-tool gpo setlink "$OU" "$other" -H "ldap://$DC_ADDR" -U"$DC_USER%$DC_PASS" >/dev/null &&
-	old=$(attr "$(gpo_dn "$raced")" gPCMachineExtensionNames) &&
-	printf "dn: %s\nchangetype: modify\nreplace: gPCMachineExtensionNames\ngPCMachineExtensionNames: [{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{D02B1F72-3407-48AE-BA88-E8213C6761F1}]\n" \
-		"$(gpo_dn "$raced")" >ext.ldif &&
-	ldbmodify -H "$DC_SAM" ext.ldif >/dev/null &&
-	kill -CONT "$pid" && wait "$pid" &&
-	grep -q "changed in AD since it was read" err &&
+	test -n "$raced" && echo "$raced" >raced.guid &&
+	samba-tool gpo setlink "$OU" "$1" -H "ldap://$DC_ADDR" -U"$DC_USER%$DC_PASS" >/dev/null &&
+	printf "dn: %s\nchangetype: modify\nreplace: gPCMachineExtensionNames\ngPCMachineExtensionNames: %s\n" \
+		"$(gpo_dn "$raced")" "[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{D02B1F72-3407-48AE-BA88-E8213C6761F1}]" >ext.ldif &&
+	ldbmodify -H "$DC_SAM" ext.ldif >/dev/null
+}
+
+test_expect_success 'another link and another extension added between read and write survive' '
+	guid=$(cat kdc.guid) other=$(samba_gpo neighbour) && test -n "$other" || return 1
+	GPOTOOL_FAULT=domain-cas-read:stop "$GPOTOOL" stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Raced" \
+		--create --link "$OU" "${conn[@]}" >out9 2>err9 &
+	pid=$!
+	wait_stopped "$pid" && other_writer "$other"; rc=$?
+	kill -CONT "$pid"; wait "$pid" && test $rc = 0 &&
+	sed -n "s/^journal: //p" out9 >raced.id &&
+	raced=$(cat raced.guid) &&
+	grep -q "changed in AD since it was read" err9 &&
 	links=$(attr "$OU" gPLink) &&
 	echo "$links" | grep -qi "$other" && echo "$links" | grep -qi "$raced" && echo "$links" | grep -qi "$guid" &&
 	ext=$(attr "$(gpo_dn "$raced")" gPCMachineExtensionNames) &&
-	echo "$ext" | grep -qF "{35378EAC-683F-11D2-A89A-00C04FBBCFA2}" && echo "$ext" | grep -qF "$CSE"
+	echo "$ext" | grep -qF "{35378EAC-683F-11D2-A89A-00C04FBBCFA2}" && echo "$ext" | grep -qF "$CSE" &&
+	test "$(attr "$(gpo_dn "$raced")" versionNumber)" = "$(gpt_version "$raced")"
+'
+
+test_expect_success 'gpo fetch: the GPO folder as the DC holds it, for gpo show' '
+	guid=$(cat kdc.guid) &&
+	dom gpo fetch --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" copy >out 2>err &&
+	grep -q "^fetched: " out &&
+	cmp copy/GPT.INI "$POLICIES/$guid/GPT.INI" &&
+	gpotool gpo show copy >show && grep -q StrongCertificateBindingEnforcement show &&
+	test_expect_code 3 dom gpo fetch --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" copy 2>err
 '
 
 test_expect_success 'rollback of the second entry: its item out, versions rise, the pair kept for the first item' '
@@ -119,26 +136,32 @@ test_expect_success 'rollback of the second entry: its item out, versions rise, 
 
 test_expect_success 'rollback of the first entry: Registry.xml gone, its link and extension pair taken out' '
 	guid=$(cat kdc.guid) &&
-	test_expect_code 3 dom rollback "$(cat kdc.id)" >out 2>err &&
-	grep -q "changed since" err &&
-	dom rollback "$(cat kdc.id)" --undo-on-clients=delete >out 2>err &&
+	dom rollback "$(cat kdc.id)" >out 2>err &&
 	grep -q "^rolled back: " out &&
-	grep -q "action=\"D\"" "$(reg_xml "$guid")"
+	test ! -e "$(reg_xml "$guid")" &&
+	! attr "$OU" gPLink | grep -qi "$guid" &&
+	! attr "$(gpo_dn "$guid")" gPCMachineExtensionNames | grep -qF "$CSE" &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 10 && test "$(gpt_version "$guid")" = 10
 '
 
-test_expect_success 'gpo fetch: the GPO folder as the DC holds it, for gpo show' '
-	guid=$(cat kdc.guid) &&
-	dom gpo fetch --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" copy >out 2>err &&
-	grep -q "^fetched: " out &&
-	cmp copy/GPT.INI "$POLICIES/$guid/GPT.INI" &&
-	gpotool gpo show copy >show && grep -q StrongCertificateBindingEnforcement show &&
-	test_expect_code 3 dom gpo fetch --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" copy 2>err
+test_expect_success 'rollback --undo-on-clients=delete: a Delete item where the item was, so clients remove the value' '
+	raced=$(cat raced.guid) &&
+	dom rollback "$(cat raced.id)" --undo-on-clients=delete >out 2>err &&
+	grep -q "^rolled back: " out &&
+	grep -q "action=\"D\"" "$(reg_xml "$raced")" &&
+	attr "$(gpo_dn "$raced")" gPCMachineExtensionNames | grep -qF "$CSE"
+'
+
+test_expect_success 'rollback of a GPO changed since: refused, saying what differs' '
+	raced=$(cat raced.guid) &&
+	test_expect_code 3 dom rollback "$(cat raced.id)" >out 2>err &&
+	grep -q "changed since" err
 '
 
 test_expect_success 'the PDC emulator by default: found through the domain object' '
 	gpotool validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Raced" --resolve "$DC_DNS_DOMAIN:$DC_ADDR" \
 		--resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user "$DC_USER" --password-file "$PWD/pw" >out 2>err &&
-	grep -q "DC $DC_HOST" out
+	grep -q "^dc: $DC_HOST, found by the domain.s fSMORoleOwner" out
 '
 
 for point in domain-journaled domain-registry-written domain-files-written domain-gpc-written domain-link-written; do
@@ -146,6 +169,7 @@ for point in domain-journaled domain-registry-written domain-files-written domai
 		test_expect_code 137 env GPOTOOL_FAULT='"$point"' "$GPOTOOL" stage kdc-enforce --domain "$DC_DNS_DOMAIN" \
 			--gpo-name "kill-'"$point"'" --create --link "$OU" "${conn[@]}" >out 2>err
 		dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "kill-'"$point"'" --link "$OU" >out2 2>err2 &&
+		grep -q "was interrupted" err2 &&
 		dom validate kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "kill-'"$point"'" >out3 2>err3 &&
 		g=$(guid_in out3) && test "$(attr "$(gpo_dn "$g")" versionNumber)" = "$(gpt_version "$g")"
 	'
@@ -165,8 +189,8 @@ test_expect_success 'no rights: exit 3, nothing written' '
 	samba-tool user create hluser "Passw0rd!y" -H "$DC_SAM" -s "$DC_SMBCONF" >/dev/null &&
 	printf "Passw0rd!y\n" >hl && chmod 600 hl &&
 	test_expect_code 3 gpotool stage pfx-sid --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" --dc "$DC_HOST" \
-		--resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user hluser --password-file "$PWD/hl" >out 2>err &&
-	grep -qi "right" err &&
+		--resolve "$DC_HOST:$DC_ADDR" --ca-file "$DC_CA" --user hluser --password-file "$PWD/hl" >out20 2>err20 &&
+	grep -qi "no right" err20 &&
 	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = "$before"
 '
 

@@ -9,7 +9,8 @@ TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
 PROJECT_DIR=$(cd "$TESTS_DIR/.." && pwd)
 CORPUS=${CORPUS:-$(cd "$PROJECT_DIR/../shared/corpus" 2>/dev/null && pwd || echo "$PROJECT_DIR/../shared/corpus")}
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/gpotool-test.XXXXXX")
-trap 'rm -rf "$TRASH"' EXIT
+# TEST_KEEP=1 keeps the temp directory (its path on stderr) to look at what a test left
+trap '[ -n "${TEST_KEEP:-}" ] && echo "kept $TRASH" >&2 || rm -rf "$TRASH"' EXIT
 cd "$TRASH" || exit 1
 export GPOTOOL_STATE_DIR="$TRASH/state"
 export LC_ALL=C.UTF-8
@@ -25,7 +26,8 @@ say_fail() { sed 's/^/# /' "$TRASH/.test-output"; }
 test_expect_success() {
 	local title=$1 body=$2
 	test_count=$((test_count + 1))
-	if ( eval "$body" ) >"$TRASH/.test-output" 2>&1; then
+	# TEST_TRACE=1: each failing test shows the commands it ran (set -x)
+	if ( [ -z "${TEST_TRACE:-}" ] || set -x; eval "$body" ) >"$TRASH/.test-output" 2>&1; then
 		echo "ok $test_count - $title"
 	else
 		echo "not ok $test_count - $title"

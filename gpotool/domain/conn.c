@@ -193,6 +193,38 @@ static int pdc_from_role_owner(struct domain_session *s, char **out, struct gt_e
 	return ret;
 }
 
+/* Which DC answers at the domain's own name (in AD it resolves to its DCs): the rootDSE's
+ * dnsHostName, read without a bind and without sending anything secret. What it says is
+ * only a name to connect to next, where TLS or Kerberos then proves who answers. */
+static int dc_at_domain_name(const struct domain_conn_opts *o, const char *domain, char **out, struct gt_error *e)
+{
+	static const char *const attrs[] = { "dnsHostName", NULL };
+	struct dir_conn_opts d = { .host = domain, .address = resolved(o, domain), .transport = DIR_PLAIN,
+				   .auth = DIR_AUTH_ANONYMOUS };
+	struct dir_conn *c = NULL;
+	struct dir_entry *en = NULL;
+	size_t n = 0;
+	const char *host;
+	int ret = -1;
+
+	*out = NULL;
+	if (dir_connect(&d, &c, e) < 0)
+		return -1;
+	if (dir_search(c, "", DIR_BASE, "(objectClass=*)", attrs, 0, &en, &n, e) == 0) {
+		host = n ? dir_entry_str(&en[0], "dnsHostName") : NULL;
+		if (host) {
+			*out = xstrdup(host);
+			ret = 0;
+		} else {
+			ret = gt_fail(e, GT_FAILED, "the DC at '%s' does not say its name (no dnsHostName in its rootDSE): give --dc",
+				      domain);
+		}
+	}
+	dir_entries_free(en, n);
+	dir_close(c);
+	return ret;
+}
+
 /* A DC of the domain to ask first: the PDC's SRV record when DNS has one, else the domain's
  * own name (in AD it resolves to its DCs). */
 static char *first_dc(const struct domain_conn_opts *o, const char *domain, char **found_by)
@@ -268,6 +300,10 @@ static int choose_dc(struct domain_session *s, const struct logon *l, struct gt_
 	s->dc = first_dc(o, s->domain, &s->found_by);
 	if (s->found_by)
 		return connect_ldap(s, l, e);
+	free(s->dc);
+	s->dc = NULL;
+	if (dc_at_domain_name(o, s->domain, &s->dc, e) < 0)
+		return gt_prefix(e, "finding a DC of %s (or give --dc): ", s->domain);
 	/* the domain's name reaches some DC; the one that holds the role may be another */
 	if (connect_ldap(s, l, e) < 0)
 		return gt_prefix(e, "finding the PDC emulator of %s (or give --dc): ", s->domain);

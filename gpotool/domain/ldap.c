@@ -634,9 +634,12 @@ static int connect_and_bind(const struct dir_conn_opts *o, struct dir_conn **out
 		goto fail;
 	snprintf(c->security, sizeof(c->security), "%s",
 		 o->transport == DIR_LDAPS ? "ldaps" : o->transport == DIR_STARTTLS ? "ldap/starttls" : "ldap (plain)");
-	if (o->auth == DIR_AUTH_KERBEROS ? bind_kerberos(c, o, o->host, e) < 0 : bind_password(c, o, e) < 0)
+	if (o->auth == DIR_AUTH_ANONYMOUS)
+		snprintf(c->security, sizeof(c->security), "ldap (anonymous, rootDSE)");
+	else if (o->auth == DIR_AUTH_KERBEROS ? bind_kerberos(c, o, o->host, e) < 0 : bind_password(c, o, e) < 0)
 		goto fail;
-	ask_whoami(c);
+	if (o->auth != DIR_AUTH_ANONYMOUS)
+		ask_whoami(c);
 	*out = c;
 	return 0;
 fail:

@@ -14,6 +14,7 @@
 enum dir_auth {
 	DIR_AUTH_PASSWORD,   /* simple bind: user (a UPN, DOMAIN\user or a DN) and password */
 	DIR_AUTH_KERBEROS,   /* SASL GSSAPI with the ticket cache in KRB5CCNAME */
+	DIR_AUTH_ANONYMOUS,  /* no bind: the rootDSE, which AD serves to anyone (which DC this is) */
 };
 
 enum dir_transport {

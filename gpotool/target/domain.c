@@ -385,6 +385,8 @@ static int domain_open(struct target *t, const struct target_request *rq, struct
 	if (domain_connect(d->domain, t->env->conn, t->env->state_dir, &d->s, e) < 0)
 		return -1;
 	d->connected = 1;
+	report_text(rep(t), "dc: %s, found by %s; LDAP %s as %s\n", d->s.dc, d->s.found_by, dir_security(d->s.ldap),
+		    d->s.bound_as && *d->s.bound_as ? d->s.bound_as : t->env->conn->user ? t->env->conn->user : "(Kerberos ticket)");
 	link_ou_of(d, e);
 	r = gpc_find(&d->s, d->gpo_name, d->gpo_guid, &d->gpc, e);
 	if (r < 0)
@@ -612,6 +614,7 @@ struct deploy {
 	struct gptini *gpt;            /* GPT.INI as read */
 	const uint8_t *gpt_before;
 	size_t gpt_before_len;
+	int link_only;                 /* the files and the AD object stay as they are: only a link */
 	int ext;                       /* +1 add the GPP Registry pair, -1 take it out, 0 leave */
 	int link;                      /* +1 link link_ou, -1 remove the GPO's link from link_ou, 0 leave */
 	const char *link_ou;
@@ -672,17 +675,20 @@ static int compute(struct target *t, struct deploy *dp, struct gt_error *e)
 		return -1;
 	dp->ad_version_before = ad;
 	dp->gpt_version_before = dp->gpt->version;
-	dp->version = next_version(ad, dp->gpt->version, d->user);
+	dp->version = dp->link_only ? dp->gpt->version : next_version(ad, dp->gpt->version, d->user);
 	free(dp->version_before_text);
 	free(dp->version_after_text);
 	dp->version_before_text = dup_or_null(d->gpc.version);
-	dp->version_after_text = version_text(dp->version);
+	dp->version_after_text = dp->link_only ? dup_or_null(d->gpc.version) : version_text(dp->version);
 	sbuf_reset(&dp->gpt_bytes);
-	gptini_render(dp->gpt, dp->version, &dp->gpt_bytes);
+	if (dp->link_only)
+		sbuf_add(&dp->gpt_bytes, dp->gpt_before, dp->gpt_before_len);
+	else
+		gptini_render(dp->gpt, dp->version, &dp->gpt_bytes);
 	free(dp->ext_before);
 	free(dp->ext_after_text);
 	dp->ext_before = dup_or_null(side_ext(&d->gpc, d->user));
-	if (ext_after(dp->ext_before, dp->ext, &dp->ext_after_text, e) < 0)
+	if (ext_after(dp->ext_before, dp->link_only ? 0 : dp->ext, &dp->ext_after_text, e) < 0)
 		return -1;
 	if (dp->link && dp->link_ou) {
 		struct gplink_entry *v = NULL;
@@ -786,31 +792,37 @@ static int begin_entry(struct target *t, struct deploy *dp, struct gt_error *e)
 	return ret;
 }
 
-/* The folders on the way to Registry.xml, made when missing (recorded for a rollback). */
-static int make_reg_dirs(struct domain_target *d, struct deploy *dp, struct gt_error *e)
+/* The folders on the way to rel below the GPO folder, made when missing; each made one is
+ * appended to made (when not NULL), outermost first, for a rollback to take out again. */
+static int make_dirs_for(struct domain_target *d, const char *rel, char ***made, size_t *nmade, struct gt_error *e)
 {
 	struct sbuf p;
-	const char *rel = dp->reg_rel, *slash;
+	const char *at = rel, *slash;
 	int ret = 0;
 
 	sbuf_init(&p);
-	while (ret == 0 && (slash = strchr(rel, '/'))) {
+	while (ret == 0 && (slash = strchr(at, '/'))) {
 		int r;
 
 		sbuf_reset(&p);
 		smb_path_of(d, "", &p);
-		sbuf_add(&p, dp->reg_rel, (size_t)(slash - dp->reg_rel));
+		sbuf_add(&p, rel, (size_t)(slash - rel));
 		r = smb_mkdir(d->s.smb, p.buf, e);
-		if (r < 0)
+		if (r < 0) {
 			ret = -1;
-		else if (r == 1) {
-			dp->made_dirs = xrealloc(dp->made_dirs, (dp->nmade + 1) * sizeof(*dp->made_dirs));
-			dp->made_dirs[dp->nmade++] = xstrdup(p.buf);
+		} else if (r == 1 && made) {
+			*made = xrealloc(*made, (*nmade + 1) * sizeof(**made));
+			(*made)[(*nmade)++] = xstrdup(p.buf);
 		}
-		rel = slash + 1;
+		at = slash + 1;
 	}
 	sbuf_release(&p);
 	return ret;
+}
+
+static int make_reg_dirs(struct domain_target *d, struct deploy *dp, struct gt_error *e)
+{
+	return make_dirs_for(d, dp->reg_rel, &dp->made_dirs, &dp->nmade, e);
 }
 
 static int put_gptini(struct domain_target *d, const struct sbuf *bytes, struct gt_error *e)
@@ -1030,7 +1042,7 @@ static int deploy_run(struct target *t, struct deploy *dp, struct gt_error *e)
 	if (compute(t, dp, e) < 0 || begin_entry(t, dp, e) < 0)
 		return -1;
 	fault_point(FAULT_DOMAIN_JOURNALED);
-	if (write_files(priv(t), dp, e) < 0 || write_gpc(t, dp, e) < 0)
+	if (!dp->link_only && (write_files(priv(t), dp, e) < 0 || write_gpc(t, dp, e) < 0))
 		return fail_after_write(t, dp, e);
 	fault_point(FAULT_DOMAIN_GPC_WRITTEN);
 	if (write_link(t, dp, e) < 0)
@@ -1175,7 +1187,7 @@ static int finish_file(struct domain_target *d, struct journal_entry *j, size_t 
 	else if (after && !after[0])
 		ret = smb_unlink(d->s.smb, p.buf, e) < 0 ? -1 : 0;
 	else
-		ret = journal_read_after(j, i, &want, &want_len, e) < 0 ? -1
+		ret = journal_read_after(j, i, &want, &want_len, e) < 0 || make_dirs_for(d, rel, NULL, NULL, e) < 0 ? -1
 		    : smb_replace_file(d->s.smb, p.buf, want, want_len, NULL, e);
 	free(want);
 	sbuf_release(&p);
@@ -1321,7 +1333,8 @@ static void describe_ad(struct target *t, const struct deploy *dp, const char *l
 {
 	struct domain_target *d = priv(t);
 
-	report_text(rep(t), "%sGPT.INI: Version %u -> %u; AD versionNumber %s -> %s (user %u, machine %u)\n", lead,
+	if (!dp->link_only)
+		report_text(rep(t), "%sGPT.INI: Version %u -> %u; AD versionNumber %s -> %s (user %u, machine %u)\n", lead,
 		    dp->gpt_version_before, dp->version, dp->version_before_text ? dp->version_before_text : "(none)",
 		    dp->version_after_text, dp->version >> 16, dp->version & 0xFFFF);
 	if (!streq_or_both_null(dp->ext_before, dp->ext_after_text))
@@ -1331,6 +1344,27 @@ static void describe_ad(struct target *t, const struct deploy *dp, const char *l
 		report_text(rep(t), "%s%s on '%s' (other links kept as they are)\n", lead, dp->link > 0 ? "link" : "unlink", dp->link_ou);
 	else if (dp->link > 0 && dp->link_ou)
 		report_text(rep(t), "link: already linked to '%s'\n", dp->link_ou);
+}
+
+/* --link asks for a link the OU has already (enabled or not: its options are not ours). */
+static int already_linked(struct target *t, struct gt_error *e)
+{
+	struct domain_target *d = priv(t);
+	struct gplink_entry *v = NULL;
+	size_t n = 0;
+	char *gplink = NULL;
+	int r;
+
+	if (!d->link_dn || !d->have_gpc)
+		return d->link_dn ? 0 : 1;
+	if (gpc_read_gplink(&d->s, d->link_dn, &gplink, e) < 0 || gplink_parse(gplink, &v, &n, e) < 0) {
+		free(gplink);
+		return -1;
+	}
+	r = gplink_find(v, n, d->gpc.dn) != NULL;
+	gplink_entries_free(v, n);
+	free(gplink);
+	return r;
 }
 
 static int say_unchanged(struct target *t, struct gt_error *e)
@@ -1356,21 +1390,24 @@ static int domain_show_plan(struct target *t, struct gt_error *e)
 	struct plan plan;
 	struct deploy dp;
 	struct sbuf line;
-	int ret = staged_of(t, &st, &plan, e);
+	int ret = staged_of(t, &st, &plan, e), linked = ret < 0 ? -1 : already_linked(t, e);
 
-	if (ret == 0 && st.step == GPO_STAGED_NOTHING && !d->link_dn) {
+	if (linked < 0)
+		ret = -1;
+	if (ret == 0 && st.step == GPO_STAGED_NOTHING && linked) {
 		plan_release(&plan);
 		return say_unchanged(t, e);
 	}
 	sbuf_init(&line);
 	if (ret == 0) {
 		deploy_from_staged(d, &st, &plan, &dp);
+		dp.link_only = st.step == GPO_STAGED_NOTHING;
 		if (d->create_pending)
 			report_text(rep(t), "plan: create %s (AD object and SYSVOL folder, as GPMC makes them)\n", d->label);
 		for (size_t i = 0; i < plan.n; i++) {
 			sbuf_reset(&line);
 			change_describe(&plan.v[i], "", &line);
-			report_text(rep(t), "plan: %s %s: %s\n", side_name(d->user), st.reg_rel, line.buf);
+			report_text(rep(t), "plan: %s: %s\n", st.reg_rel, line.buf);
 		}
 		ret = d->have_gpc ? compute(t, &dp, e) : 0;
 		if (ret == 0 && d->have_gpc)
@@ -1392,7 +1429,7 @@ static void report_deploy(struct target *t, const struct deploy *dp, const struc
 	for (size_t i = 0; i < plan->n; i++) {
 		sbuf_reset(&line);
 		change_describe(&plan->v[i], "", &line);
-		report_text(rep(t), "%s %s: %s\n", side_name(d->user), dp->reg_rel, line.buf);
+		report_text(rep(t), "%s: %s\n", dp->reg_rel, line.buf);
 	}
 	describe_ad(t, dp, "");
 	report_text(rep(t), "verified on %s: %s and GPT.INI read back byte for byte; versionNumber, %s%s read back as written\n",
@@ -1416,17 +1453,18 @@ static int domain_commit(struct target *t, struct gt_error *e)
 	struct plan plan;
 	struct deploy dp;
 	struct sbuf why;
-	int ret = staged_of(t, &st, &plan, e), ok;
+	int ret = staged_of(t, &st, &plan, e), ok, linked = ret < 0 ? -1 : already_linked(t, e);
 
-	if (ret == 0 && st.step == GPO_STAGED_NOTHING && !d->link_dn) {
+	if (ret == 0 && linked >= 0 && st.step == GPO_STAGED_NOTHING && linked) {
 		plan_release(&plan);
 		return say_unchanged(t, e);
 	}
-	if (ret < 0) {
+	if (ret < 0 || linked < 0) {
 		plan_release(&plan);
 		return -1;
 	}
 	deploy_from_staged(d, &st, &plan, &dp);
+	dp.link_only = st.step == GPO_STAGED_NOTHING;
 	ret = t->env->judge ? t->env->judge(t->env->arg, &plan, "", d->label, e) : 0;
 	if (ret == 0)
 		ret = deploy_run(t, &dp, e);
