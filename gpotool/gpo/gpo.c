@@ -329,10 +329,15 @@ int gpo_samba_backup_open(const char *dir, struct gpo_samba_backup *b, struct gt
 	};
 	static const char *const ext[2][1] = { { "gPCMachineExtensionNames.SAMBAEXT" }, { "gPCUserExtensionNames.SAMBAEXT" } };
 	struct sbuf p;
+	struct stat st;
 	int exists, plain;
 	char *copy, *base;
 
+
 	memset(b, 0, sizeof(*b));
+	/* not a folder: gpo_open says so, as for any GPO folder */
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
 	sbuf_init(&p);
 	if (join_parts(dir, plain_gpt, 1, &p, &plain, e) < 0 || join_parts(dir, gpt, 1, &p, &exists, e) < 0)
 		goto fail;

@@ -60,7 +60,7 @@ struct gpo_samba_backup {
 };
 
 /* 1 when dir is one (b filled, freed by gpo_samba_backup_release), 0 when it is not (a
- * folder with a GPT.INI is a GPO folder), -1 on error. */
+ * folder with a GPT.INI is a GPO folder; what is no folder, gpo_open reports), -1 on error. */
 int gpo_samba_backup_open(const char *dir, struct gpo_samba_backup *b, struct gt_error *e);
 void gpo_samba_backup_release(struct gpo_samba_backup *b);
 
