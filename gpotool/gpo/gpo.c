@@ -333,7 +333,6 @@ int gpo_samba_backup_open(const char *dir, struct gpo_samba_backup *b, struct gt
 	int exists, plain;
 	char *copy, *base;
 
-
 	memset(b, 0, sizeof(*b));
 	/* not a folder: gpo_open says so, as for any GPO folder */
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
