@@ -693,23 +693,45 @@ AD="ad/$GUID"
 DOM="--domain corp.example.com"
 GPO_DN="CN=$GUID,CN=Policies,CN=System,DC=corp,DC=example,DC=com"
 
-test_expect_success 'gpo ad LDIF: versionNumber = GPT.INI Version, the GPP Registry pair added' '
+# ldif_value OP ATTR FILE: the values written under "OP: ATTR" (OP add, delete or replace).
+ldif_value() {
+	awk -v op="$1: $2" -v a="$2: " '$0 == op { want = 1; next } want && index($0, a) == 1 { print substr($0, length(a) + 1); next } { want = 0 }' "$3"
+}
+# no_replace FILE: compare-and-swap only, never a replace that would drop a value written since it was read
+no_replace() { ! grep -q "^replace:" "$1"; }
+
+test_expect_success 'gpo ad LDIF, no current value given: each attribute added (fails where present), none replaced' '
 	gpotool gpo ad "$AD" $DOM --current-extensions "" >out &&
 	grep -q "^dn: $GPO_DN$" out &&
 	grep -q "^changetype: modify$" out &&
-	grep -q "^replace: versionNumber$" out &&
-	test "$(sed -n "s/^versionNumber: //p" out)" = "$(gpt_version "$AD/GPT.INI")" &&
-	grep -q "^replace: gPCMachineExtensionNames$" out &&
-	test "$(sed -n "s/^gPCMachineExtensionNames: //p" out)" = "$REG_PAIR" &&
+	no_replace out && ! grep -q "^delete:" out &&
+	test "$(ldif_value add versionNumber out)" = "$(gpt_version "$AD/GPT.INI")" &&
+	test "$(ldif_value add gPCMachineExtensionNames out)" = "$REG_PAIR" &&
+	grep -q "^# Not given, so written as add:, which assumes the attribute is absent" out &&
+	grep -q "^#  *versionNumber$" out &&
+	grep -q "^#.*--current-version N" out &&
 	! grep -q "gPCUserExtensionNames" out &&
 	! grep -q "gPLink" out
 '
 
+test_expect_success 'gpo ad LDIF with current values: delete the old value, add the new one (compare-and-swap)' '
+	gpotool gpo ad "$AD" $DOM --current-version 0 --current-extensions "$SEC_GROUP" >out &&
+	no_replace out &&
+	test "$(ldif_value delete versionNumber out)" = 0 &&
+	test "$(ldif_value add versionNumber out)" = 1 &&
+	test "$(ldif_value delete gPCMachineExtensionNames out)" = "$SEC_GROUP" &&
+	test "$(ldif_value add gPCMachineExtensionNames out)" = "$SEC_GROUP$REG_PAIR" &&
+	! grep -q "^# Not given" out &&
+	gpotool --json gpo ad "$AD" $DOM --current-version 0 --current-extensions "$SEC_GROUP" >out.json &&
+	test "$(json_field out.json "d[\"current_version\"], d[\"version\"]")" = "(0, 1)"
+'
+
 test_expect_success 'gpo ad keeps every existing extension group, sorted by CSE GUID' '
 	gpotool gpo ad "$AD" $DOM --current-extensions "$IP_GROUP$SEC_GROUP$AUDIT_GROUP" >out &&
-	sed -n "s/^gPCMachineExtensionNames: //p" out >actual &&
+	ldif_value add gPCMachineExtensionNames out >actual &&
 	echo "$IP_GROUP$SEC_GROUP$REG_PAIR$AUDIT_GROUP" >expect &&
 	test_cmp expect actual &&
+	test "$(ldif_value delete gPCMachineExtensionNames out)" = "$IP_GROUP$SEC_GROUP$AUDIT_GROUP" &&
 	gpotool --json gpo ad "$AD" $DOM --current-extensions "$AUDIT_GROUP$IP_GROUP$SEC_GROUP" >out.json &&
 	v=$(json_field out.json "d[\"gPCMachineExtensionNames\"]") &&
 	python3 chk.py sorted_groups "$v" >groups &&
@@ -721,35 +743,43 @@ test_expect_success 'gpo ad keeps every existing extension group, sorted by CSE 
 
 test_expect_success 'gpo ad adds the tool to an existing GPP Registry group, tools sorted' '
 	gpotool gpo ad "$AD" $DOM --current-extensions "$SEC_GROUP[{B087BE9D-ED37-454F-AF9C-04291E351182}{CCCCCCCC-0000-0000-0000-000000000000}]" >out &&
-	sed -n "s/^gPCMachineExtensionNames: //p" out >actual &&
+	ldif_value add gPCMachineExtensionNames out >actual &&
 	echo "$SEC_GROUP[{B087BE9D-ED37-454F-AF9C-04291E351182}{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}{CCCCCCCC-0000-0000-0000-000000000000}]" >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success 'gpo ad with the pair already present adds nothing' '
 	gpotool gpo ad "$AD" $DOM --current-extensions "$SEC_GROUP$REG_PAIR" >out &&
-	! grep -q "replace: gPCMachineExtensionNames" out &&
+	! grep -q "gPCMachineExtensionNames:" out &&
 	grep -q "^versionNumber: " out &&
 	lower=$(echo "$REG_PAIR" | tr A-F a-f) &&
 	gpotool --json gpo ad "$AD" $DOM --current-extensions "$lower" >out.json &&
 	test "$(json_field out.json "d[\"gPCMachineExtensionNames\"]")" = "$lower" &&
-	! json_field out.json "d[\"text\"]" | grep -q "replace: gPCMachineExtensionNames"
+	! json_field out.json "d[\"text\"]" | grep -q "gPCMachineExtensionNames:"
 '
 
-test_expect_success 'gpo ad without --current-extensions writes no replace but says how to get it' '
+test_expect_success 'gpo ad with every current value already right writes no record' '
+	gpotool gpo ad "$AD" $DOM --current-version 1 --current-extensions "$REG_PAIR" >out &&
+	! grep -q "^dn:" out &&
+	grep -q "^# the GPO.s versionNumber and extension lists already hold these values" out
+'
+
+test_expect_success 'gpo ad without --current-extensions adds the pair and says how to read the value' '
 	gpotool gpo ad "$AD" $DOM >out &&
-	! grep -q "^replace: gPCMachineExtensionNames" out &&
-	! grep -q "^gPCMachineExtensionNames:" out &&
+	no_replace out &&
+	test "$(ldif_value add gPCMachineExtensionNames out)" = "$REG_PAIR" &&
+	grep -q "^#  *versionNumber gPCMachineExtensionNames$" out &&
 	grep -q "^#.*--current-extensions" out &&
-	grep -q "^#.*ldapsearch" out &&
+	grep -qxF "#   ldapsearch -LLL -o ldif-wrap=no -H ldap://corp.example.com -b '"'"'$GPO_DN'"'"' -s base versionNumber gPCMachineExtensionNames" out &&
 	grep -q "^versionNumber: $(gpt_version "$AD/GPT.INI")$" out
 '
 
-test_expect_success 'gpo ad --link with --current-gplink keeps the DDCP link and adds ours' '
+test_expect_success 'gpo ad --link with --current-gplink keeps the DDCP link and adds ours (swap)' '
 	gpotool gpo ad "$AD" $DOM --link "$OU" --current-gplink "$DDCP_LINK" >out &&
 	grep -q "^dn: $OU$" out &&
-	grep -q "^replace: gPLink$" out &&
-	sed -n "s/^gPLink: //p" out >actual &&
+	no_replace out &&
+	test "$(ldif_value delete gPLink out)" = "$DDCP_LINK" &&
+	ldif_value add gPLink out >actual &&
 	echo "$OUR_LINK$DDCP_LINK" >expect &&
 	test_cmp expect actual
 '
@@ -757,21 +787,22 @@ test_expect_success 'gpo ad --link with --current-gplink keeps the DDCP link and
 test_expect_success 'gpo ad --link when the OU already links the GPO (any case): gPLink unchanged' '
 	upper=$(echo "$OUR_LINK" | tr a-z A-Z) &&
 	gpotool gpo ad "$AD" $DOM --link "$OU" --current-gplink "$DDCP_LINK$upper" >out &&
-	! grep -q "replace: gPLink" out &&
+	! grep -q "gPLink:" out &&
 	grep -q "already links" out &&
 	lower=$(echo "$OUR_LINK" | tr A-Z a-z) &&
 	gpotool gpo ad "$AD" $DOM --link "$OU" --current-gplink "$lower$DDCP_LINK" >out &&
-	! grep -q "replace: gPLink" out &&
+	! grep -q "gPLink:" out &&
 	grep -q "already links" out
 '
 
-test_expect_success 'gpo ad --link without --current-gplink writes no gPLink replace (DDCP safe)' '
+test_expect_success 'gpo ad --link without --current-gplink adds our link alone, which fails where one is there (DDCP safe)' '
 	gpotool gpo ad "$AD" $DOM --link "$OU" --current-extensions "" >out &&
-	! grep -q "replace: gPLink" out &&
-	! grep -q "^gPLink:" out &&
+	no_replace out &&
+	! grep -q "^delete: gPLink" out &&
+	test "$(ldif_value add gPLink out)" = "$OUR_LINK" &&
 	grep -q "^#.*--current-gplink" out &&
-	grep -q "^#.*unlink" out &&
-	grep -q "^replace: versionNumber$" out
+	grep -q "^# links no GPO, and fails, changing nothing, where it links one" out &&
+	grep -q "^add: versionNumber$" out
 '
 
 test_expect_success 'gpo ad --format powershell: Set-ADObject and New-GPLink' '
@@ -782,22 +813,170 @@ test_expect_success 'gpo ad --format powershell: Set-ADObject and New-GPLink' '
 	! grep -q "replace: gPLink" out
 '
 
-test_expect_success 'gpo ad --format samba: samba-tool gpo setlink and ldbmodify' '
-	gpotool gpo ad "$AD" $DOM --link "$OU" --format samba --current-extensions "" >out &&
-	grep -q "^samba-tool gpo setlink .$OU. .$GUID." out &&
-	grep -q "^ldbmodify " out &&
-	grep -q "^versionNumber: " out &&
-	grep -qxF "gPCMachineExtensionNames: $REG_PAIR" out &&
-	! grep -q "^replace: gPLink" out
+# Stand-ins for ldbmodify, ldbsearch and samba-tool that record their arguments (one per
+# line) and ldbmodify's input; ldbsearch finds one record, except for the first search when
+# FAKE_UNLINKED is set (the OU does not link the GPO yet).
+test_expect_success 'setup: stand-ins for the Samba tools' '
+	mkdir fakebin &&
+	for t in ldbmodify ldbsearch samba-tool; do
+		printf "#!/bin/sh\n{ echo \"== %s\"; printf \"%%s\\\\n\" \"\$@\"; } >>\"\$FAKE_LOG\"\n" $t >fakebin/$t || exit 1
+	done &&
+	echo "cat >>\"\$FAKE_LOG.ldif\"" >>fakebin/ldbmodify &&
+	cat >>fakebin/ldbsearch <<-\EOF &&
+	if [ "$(grep -c "^== ldbsearch" "$FAKE_LOG")" = 1 ] && [ -n "${FAKE_UNLINKED:-}" ]; then
+		echo "# returned 0 records"
+	else
+		echo "# returned 1 records"
+	fi
+	EOF
+	chmod +x fakebin/*
+'
+
+# run_fake SCRIPT ARGS...: runs the printed script with the stand-ins; fake.log holds what they got.
+run_fake() {
+	local script=$1; shift
+	rm -f fake.log fake.log.ldif &&
+	FAKE_LOG=$PWD/fake.log PATH=$PWD/fakebin:$PATH sh "$script" "$@"
+}
+# calls TOOL: each call of TOOL in fake.log, its arguments on one line, separated by |
+calls() { awk -v t="== $1" '/^== / { if (on) print line; line = ""; on = ($0 == t); next } on { line = line "|" $0 } END { if (on) print line }' fake.log; }
+
+test_expect_success 'gpo ad --format samba: a set -eu script that talks to the DC over LDAP, credentials as arguments' '
+	gpotool gpo ad "$AD" $DOM --link "$OU" --format samba --current-extensions "" --current-version 0 >out &&
+	head -n 1 out | grep -qx "#!/bin/sh" &&
+	grep -qx "set -eu" out &&
+	! grep -q "sam.ldb" out &&
+	! grep -q "Passw" out &&
+	grep -q "^ldbmodify -H .ldap://corp.example.com. \"\$@\" <<.GPOTOOL_LDIF.$" out &&
+	sh -n out &&
+	test_expect_code 2 sh out </dev/null 2>err &&
+	grep -q "^usage: sh FILE -U USER" err &&
+	FAKE_UNLINKED=1 run_fake out -U Administrator >run.out &&
+	calls ldbmodify >ldbmodify.calls &&
+	echo "|-H|ldap://corp.example.com|-U|Administrator" >expect &&
+	test_cmp expect ldbmodify.calls &&
+	calls samba-tool >setlink.calls &&
+	echo "|gpo|setlink|$OU|$GUID|-H|ldap://corp.example.com|-U|Administrator" >expect &&
+	test_cmp expect setlink.calls &&
+	test "$(calls ldbsearch | wc -l)" = 3 &&
+	grep -q "^checked: versionNumber and the extension lists as written on $GPO_DN$" run.out &&
+	grep -q "^checked: a link to this GPO on $OU$" run.out
+'
+
+test_expect_success 'gpo ad --format samba: ldbmodify gets the LDIF --format ldif prints; --dc names the DC' '
+	opts="--link $OU --current-gplink $DDCP_LINK --current-extensions $SEC_GROUP --current-version 0" &&
+	gpotool gpo ad "$AD" $DOM --link "$OU" --current-gplink "$DDCP_LINK" --current-extensions "$SEC_GROUP" --current-version 0 \
+		--format samba --dc dc1.corp.example.com >out &&
+	gpotool gpo ad "$AD" $DOM --link "$OU" --current-gplink "$DDCP_LINK" --current-extensions "$SEC_GROUP" --current-version 0 >ldif &&
+	! grep -q "samba-tool gpo setlink" out &&
+	run_fake out -A /dev/null >run.out &&
+	grep -v "^#" ldif >expect &&
+	test_cmp expect fake.log.ldif &&
+	echo "|-H|ldap://dc1.corp.example.com|-A|/dev/null" >expect &&
+	calls ldbmodify >actual && test_cmp expect actual &&
+	grep -q "^checked: gPLink as written on $OU$" run.out
+'
+
+test_expect_success 'gpo ad --format samba: a check the DC fails makes the script fail, naming it' '
+	gpotool gpo ad "$AD" $DOM --format samba --current-extensions "" --current-version 0 >out &&
+	cp fakebin/ldbsearch ldbsearch.saved &&
+	printf "#!/bin/sh\necho \"# returned 0 records\"\n" >fakebin/ldbsearch &&
+	test_expect_code 1 run_fake out -U Administrator >run.out 2>run.err &&
+	cp ldbsearch.saved fakebin/ldbsearch &&
+	grep -q "^gpo ad: the DC does not hold versionNumber and the extension lists as written on $GPO_DN$" run.err
+'
+
+# OU=O'Brien, and as a shell and PowerShell must be given it
+QDN="OU=O'Brien,DC=corp,DC=example,DC=com"
+QDN_SH="'OU=O'\\''Brien,DC=corp,DC=example,DC=com'"
+QDN_PS="'OU=O''Brien,DC=corp,DC=example,DC=com'"
+QDN2="OU=O’Brien,DC=corp,DC=example,DC=com"
+QDN2_PS="'OU=O’’Brien,DC=corp,DC=example,DC=com'"
+
+test_expect_success 'a single quote in a DN (OU=O'"'"'Brien): the samba script passes it to each tool as it is' '
+	gpotool gpo ad "$AD" $DOM --link "$QDN" --format samba --current-extensions "" --current-version 0 >out &&
+	sh -n out &&
+	grep -qF "samba-tool gpo setlink $QDN_SH " out &&
+	FAKE_UNLINKED=1 run_fake out -U Administrator >run.out &&
+	echo "|gpo|setlink|$QDN|$GUID|-H|ldap://corp.example.com|-U|Administrator" >expect &&
+	calls samba-tool >actual && test_cmp expect actual &&
+	calls ldbsearch | sed -n 1p | grep -qF "|-b|$QDN|" &&
+	grep -qxF "checked: a link to this GPO on $QDN" run.out
+'
+
+test_expect_success 'a single quote in a DN: PowerShell strings double it (and the typographic quotes PowerShell takes)' '
+	gpotool gpo ad "$AD" $DOM --link "$QDN" --format powershell >out &&
+	grep -qF -- "-Target $QDN_PS -LinkEnabled Yes" out &&
+	gpotool gpo ad "$AD" $DOM --link "$QDN2" --format powershell >out &&
+	grep -qF -- "-Target $QDN2_PS -LinkEnabled Yes" out
+'
+
+test_expect_success 'a single quote in a DN: LDIF takes it as it is, the read hint quotes it for the shell' '
+	gpotool gpo ad "$AD" $DOM --link "$QDN" >out &&
+	grep -qxF "dn: $QDN" out &&
+	grep -qxF "#   ldapsearch -LLL -o ldif-wrap=no -H ldap://corp.example.com -b $QDN_SH -s base gPLink" out
+'
+
+test_expect_success 'gpo ad refuses to print a versionNumber lower than AD has (exit 3, one line, nothing printed)' '
+	test_must_fail 3 gpotool gpo ad "$AD" $DOM --current-version 7 >out 2>err &&
+	test_one_line err "GPT.INI.s machine version 1 is below AD.s 7 (GPT.INI Version 1, versionNumber 7): printing it would lower versionNumber" &&
+	grep -q "raise GPT.INI.s machine version to 8 (max(AD, GPT.INI) + 1)" err &&
+	test ! -s out &&
+	for f in ldif powershell samba; do
+		test_must_fail 3 gpotool gpo ad "$AD" $DOM --current-version 2 --format $f >out 2>err &&
+		test_one_line err "below AD" && test ! -s out || exit 1
+	done &&
+	gpotool gpo ad "$AD" $DOM --current-version 1 >out &&
+	! grep -q "versionNumber:" out
+'
+
+test_expect_success 'gpo ad: --current-version as ldapsearch prints it (signed), malformed ones are usage errors' '
+	for x in "" x 1x -x 0x10 " 1" 4294967296 -2147483649; do
+		test_must_fail 2 gpotool gpo ad "$AD" $DOM --current-version "$x" >out 2>err &&
+		test_one_line err "current-version" || exit 1
+	done &&
+	test_must_fail 3 gpotool gpo ad "$AD" $DOM --current-version -2147483647 >out 2>err &&
+	test_one_line err "user version 0 is below AD.s 32768"
+'
+
+test_expect_success 'gpo ad LDIF: a non-ASCII DN and a value starting with a space are base64 (RFC 2849)' '
+	m="OU=Müller,DC=corp,DC=example,DC=com" &&
+	gpotool gpo ad "$AD" $DOM --link "$m" --current-gplink " " >out &&
+	! grep -q "^dn: OU=M" out &&
+	test "$(sed -n "s/^dn:: //p" out | base64 -d)" = "$m" &&
+	grep -A1 -x "delete: gPLink" out | grep -qx "gPLink:: IA==" &&
+	test "$(ldif_value add gPLink out)" = "$OUR_LINK" &&
+	c="OU=:colon,DC=corp,DC=example,DC=com" &&
+	gpotool gpo ad "$AD" $DOM --link "$c" --current-gplink "" >out &&
+	grep -qx "dn: $c" out &&
+	test "$(LC_ALL=C grep -c "[^ -~]" out)" = 0
+'
+
+test_expect_success 'gpo ad: --dc and --link that would break the printed script are usage errors' '
+	for x in "" "dc1 x" "dc1;rm" "dc1\$(x)" "a/b"; do
+		test_must_fail 2 gpotool gpo ad "$AD" $DOM --dc "$x" --format samba >out 2>err &&
+		test_one_line err "\-\-dc" || exit 1
+	done &&
+	test_must_fail 2 gpotool gpo ad "$AD" $DOM --link "$(printf "OU=a\nb,DC=corp")" >out 2>err &&
+	test_one_line err "\-\-link"
 '
 
 test_expect_success 'gpo ad: the User side uses --current-user-extensions' '
 	gpotool gpo set "$AD" "HKCU\\Software\\Policies\\X" v REG_DWORD 1 --user >/dev/null &&
 	gpotool gpo ad "$AD" $DOM --current-extensions "$REG_PAIR" --current-user-extensions "$SEC_GROUP" >out &&
-	test "$(sed -n "s/^gPCUserExtensionNames: //p" out)" = "$SEC_GROUP$REG_PAIR" &&
-	! grep -q "replace: gPCMachineExtensionNames" out &&
-	test "$(sed -n "s/^versionNumber: //p" out)" = "$(gpt_version "$AD/GPT.INI")" &&
+	test "$(ldif_value delete gPCUserExtensionNames out)" = "$SEC_GROUP" &&
+	test "$(ldif_value add gPCUserExtensionNames out)" = "$SEC_GROUP$REG_PAIR" &&
+	! grep -q "gPCMachineExtensionNames:" out &&
+	test "$(ldif_value add versionNumber out)" = "$(gpt_version "$AD/GPT.INI")" &&
 	test "$(gpt_version "$AD/GPT.INI")" = 65537
+'
+
+test_expect_success 'gpo ad: versionNumber is compared half by half (a lower machine half under a higher user half)' '
+	test_must_fail 3 gpotool gpo ad "$AD" $DOM --current-version 2 >out 2>err &&
+	test_one_line err "GPT.INI.s machine version 1 is below AD.s 2 (GPT.INI Version 65537, versionNumber 2)" &&
+	gpotool gpo ad "$AD" $DOM --current-version 65536 --current-extensions "$REG_PAIR" --current-user-extensions "$REG_PAIR" >out &&
+	test "$(ldif_value delete versionNumber out)" = 65536 &&
+	test "$(ldif_value add versionNumber out)" = 65537
 '
 
 test_expect_success 'gpo ad: malformed --current-extensions, --current-gplink, --domain are usage errors' '

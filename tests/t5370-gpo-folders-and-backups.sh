@@ -2,7 +2,9 @@
 # GPO folders: `gpo new DIR` with a missing DIR names it as the Policies folder (exit 2,
 # nothing made); rolling back the entry that created Registry.xml removes the folders that
 # entry made (journaled as created_dirs), only while empty, never ones that were there
-# before; `gpo show` on a GPMC backup prints the versions Backup.xml records.
+# before; `gpo show` on a GPMC backup prints the versions Backup.xml records, and on a
+# samba-tool gpo backup (laid out as Samba 4.17 writes one) the GPO it holds; every write
+# refuses a samba-tool backup, saying what it is.
 . "$(dirname "$0")/test-lib.sh"
 
 GUID='{11111111-2222-3333-4444-555555555555}'
@@ -98,6 +100,75 @@ test_expect_success 'a gpt.ini inside the backup is read too' '
 	printf "[General]\r\nVersion=65537\r\n" >bk3/DomainSysvol/GPO/gpt.ini &&
 	gpotool gpo show bk3 >out &&
 	grep -qx "GPT.INI (in the backup): Version 65537 (user 1, machine 1)" out
+'
+
+# samba_backup GPO DEST: DEST laid out as `samba-tool gpo backup` (Samba 4.17) leaves a GPO in
+# TMPDIR/policy/{GUID}: every file as NAME.SAMBABACKUP (its bytes) beside NAME.xml (Samba's
+# parse; <UnknownFile/> for a Registry.xml), and the AD extension lists as *.SAMBAEXT.
+samba_backup() {
+	rm -rf "$2" && mkdir -p "$(dirname "$2")" && cp -a "$1" "$2" &&
+	find "$2" -type f | while read -r f; do
+		mv "$f" "$f.SAMBABACKUP" &&
+		printf '<?xml version="1.0" encoding="utf-8"?><UnknownFile/>' >"$f.xml" || exit 1
+	done
+}
+
+test_expect_success 'setup: a samba-tool backup of a GPO with a Machine and a User item' '
+	rm -rf sgpo && mkdir sgpo && gpotool gpo new sgpo --name s --guid "$GUID" >/dev/null &&
+	gpotool gpo set sgpo/$GUID "$T" v REG_DWORD 1 >/dev/null &&
+	gpotool gpo set sgpo/$GUID "HKCU\\Software\\Policies\\X" u REG_SZ "Grüße" --user >/dev/null &&
+	samba_backup sgpo/$GUID sbk/policy/$GUID &&
+	printf "%s" "[{B087BE9D-ED37-454F-AF9C-04291E351182}{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}]" \
+		>sbk/policy/$GUID/gPCMachineExtensionNames.SAMBAEXT &&
+	test -f sbk/policy/$GUID/Machine/Preferences/Registry/Registry.xml.SAMBABACKUP &&
+	test ! -e sbk/policy/$GUID/GPT.INI
+'
+
+test_expect_success 'gpo show reads a samba-tool backup: GPT.INI and Registry.xml from their .SAMBABACKUP copies' '
+	B=sbk/policy/$GUID &&
+	gpotool gpo show $B >out &&
+	grep -qx "samba-tool gpo backup .$B., GPO $GUID" out &&
+	grep -qx "GPT.INI (GPT.INI.SAMBABACKUP): Version 65537 (user 1, machine 1)" out &&
+	grep -qx "AD when backed up: gPCMachineExtensionNames \[{B087BE9D-ED37-454F-AF9C-04291E351182}{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}\]" out &&
+	grep -qx "AD when backed up: gPCUserExtensionNames (absent)" out &&
+	grep -qx "Machine: $B/Machine/Preferences/Registry/Registry.xml.SAMBABACKUP (1 item)" out &&
+	grep -qx "  \[U\] HKEY_LOCAL_MACHINE.SOFTWARE.Policies.GpoToolTest.v = REG_DWORD 00000001" out &&
+	grep -qx "  \[U\] HKEY_CURRENT_USER.Software.Policies.X.u = REG_SZ Grüße" out &&
+	grep -q "^note: samba-tool gpo restore makes a new GPO .*without --restore-metadata its Version stays 0" out &&
+	gpotool --json gpo show $B >show.json &&
+	test "$(json_field show.json "d[\"samba_backup\"], d[\"backup\"], d[\"version\"], d[\"guid\"]")" = "(True, False, 65537, '"'"'$GUID'"'"')" &&
+	test "$(json_field show.json "len(d[\"machine\"][\"items\"]), len(d[\"user\"][\"items\"]), d[\"gPCUserExtensionNames\"]")" = "(1, 1, None)"
+'
+
+test_expect_success 'gpo show on a samba-tool backup: items on a side whose extension list lacks the GPP Registry CSE' '
+	gpotool gpo show sbk/policy/$GUID >out &&
+	grep -q "^  - User Registry.xml has items, but the gPCUserExtensionNames the backup kept has no GPP Registry extension" out &&
+	! grep -q "^  - Machine Registry.xml has items" out
+'
+
+test_expect_success 'every write refuses a samba-tool backup (exit 3, one line saying what it is), nothing written' '
+	B=sbk/policy/$GUID &&
+	cp -a sbk sbk.before &&
+	test_must_fail 3 gpotool gpo set $B "$T" w REG_DWORD 1 >out 2>err &&
+	test_one_line err "is a samba-tool gpo backup (GPT.INI.SAMBABACKUP): gpo show reads it" &&
+	test_must_fail 3 gpotool stage kdc-enforce --gpo $B >out 2>err &&
+	grep -q "is a samba-tool gpo backup" err &&
+	test_must_fail 3 gpotool gpo ad $B --domain example.com >out 2>err &&
+	test_one_line err "is a samba-tool gpo backup" &&
+	diff -r sbk.before sbk
+'
+
+test_expect_success 'the --tmpdir a samba-tool backup was made in: the message names policy/{GUID}' '
+	test_must_fail 3 gpotool gpo show sbk >out 2>err &&
+	test_one_line err "give its policy/{GUID} folder"
+'
+
+test_expect_success 'a samba-tool backup whose Registry.xml.SAMBABACKUP is a symbolic link is refused' '
+	rm -rf sbk2 && cp -a sbk sbk2 &&
+	R=sbk2/policy/$GUID/Machine/Preferences/Registry &&
+	mv $R/Registry.xml.SAMBABACKUP elsewhere.xml && ln -s "$PWD/elsewhere.xml" $R/Registry.xml.SAMBABACKUP &&
+	test_must_fail 3 gpotool gpo show sbk2/policy/$GUID >out 2>err &&
+	test_one_line err "symbolic link"
 '
 
 B=gpt/gpmc_backups/detectionlab_wef_configuration/{1C916D7C-52F4-4EB4-8EA7-081349532B3C}

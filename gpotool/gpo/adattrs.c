@@ -2,9 +2,12 @@
 #include "gpo/adattrs.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "reg/regvalue.h"
 
 #define MAX_GROUPS 256
 #define MAX_TOOLS 64
@@ -130,6 +133,8 @@ int gplink_merge(const char *current, const char *gpo_dn, struct sbuf *out, int 
 	int linked = 0;
 
 	*changed = 0;
+	if (strspn(s, " ") == strlen(s))
+		s = "";
 	for (const char *p = s; *p;) {
 		const char *end = strchr(p, ']'), *semi;
 
@@ -166,4 +171,97 @@ int dns_to_dn(const char *dns, struct sbuf *out, struct gt_error *e)
 			return gt_fail(e, GT_USAGE, "'%s' is not a DNS domain name", dns);
 	}
 	return 0;
+}
+
+/* Clients compare each half with the one they applied last ([MS-GPOL] 2.2.4): both must rise
+ * or stay, never fall. */
+int ad_version_next(uint32_t ad, uint32_t gpt, uint32_t *next, struct gt_error *e)
+{
+	static const char *const half_name[2] = { "machine", "user" };
+	char a[12], g[12];
+
+	*next = 0;
+	for (int h = 0; h < 2; h++) {
+		uint32_t ad_half = ad >> (16 * h) & 0xFFFF, gpt_half = gpt >> (16 * h) & 0xFFFF;
+
+		if (gpt_half < ad_half)
+			return gt_fail(e, GT_REFUSED,
+				       "GPT.INI's %s version %u is below AD's %u (GPT.INI Version %s, versionNumber %s): "
+				       "printing it would lower versionNumber, and clients apply only a higher one; stage on the "
+				       "GPO as SYSVOL holds it now, or raise GPT.INI's %s version to %u (max(AD, GPT.INI) + 1)",
+				       half_name[h], gpt_half, ad_half, ad_version_text(gpt, g), ad_version_text(ad, a),
+				       half_name[h], ad_half + 1);
+	}
+	*next = gpt;
+	return 0;
+}
+
+int ad_version_parse(const char *text, uint32_t *out)
+{
+	int negative = text[0] == '-';
+	const char *digits = text + negative;
+	uint64_t v;
+
+	*out = 0;
+	if (!*digits || strspn(digits, "0123456789") != strlen(digits) ||
+	    parse_u64(digits, negative ? 0x80000000u : UINT32_MAX, &v) < 0)
+		return -1;
+	*out = negative ? (uint32_t)(0x100000000ull - v) : (uint32_t)v;
+	return 0;
+}
+
+const char *ad_version_text(uint32_t v, char *buf)
+{
+	snprintf(buf, 12, "%ld", v > INT32_MAX ? (long)v - 0x100000000l : (long)v);
+	return buf;
+}
+
+int ldif_needs_base64(const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t len = strlen(value);
+
+	if (len && (p[0] == ' ' || p[0] == ':' || p[0] == '<' || p[len - 1] == ' '))
+		return 1;
+	for (; *p; p++)
+		if (*p > 127 || *p == '\r' || *p == '\n')
+			return 1;
+	return 0;
+}
+
+static void base64_encode(struct sbuf *out, const unsigned char *p, size_t len)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t n = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < len ? p[i + 2] : 0);
+
+		sbuf_addch(out, digits[n >> 18 & 63]);
+		sbuf_addch(out, digits[n >> 12 & 63]);
+		sbuf_addch(out, i + 1 < len ? digits[n >> 6 & 63] : '=');
+		sbuf_addch(out, i + 2 < len ? digits[n & 63] : '=');
+	}
+}
+
+void ldif_line(struct sbuf *out, const char *attr, const char *value)
+{
+	if (ldif_needs_base64(value)) {
+		sbuf_addf(out, "%s:: ", attr);
+		base64_encode(out, (const unsigned char *)value, strlen(value));
+		sbuf_addch(out, '\n');
+	} else {
+		sbuf_addf(out, "%s: %s\n", attr, value);
+	}
+}
+
+void ldif_swap(struct sbuf *out, const char *attr, const char *old, const char *new_value)
+{
+	if (old) {
+		sbuf_addf(out, "delete: %s\n", attr);
+		ldif_line(out, attr, old);
+		sbuf_addstr(out, "-\n");
+	}
+	sbuf_addf(out, "add: %s\n", attr);
+	ldif_line(out, attr, new_value);
+	sbuf_addstr(out, "-\n");
 }

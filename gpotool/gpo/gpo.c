@@ -19,6 +19,8 @@
 #include "core/sbuf.h"
 #include "core/dirfind.h"
 
+#define SAMBA_SUFFIX ".SAMBABACKUP"
+
 static void upper_guid(char *g)
 {
 	for (; *g; g++)
@@ -83,6 +85,26 @@ int gpo_backup_versions(const uint8_t *backup_xml, size_t len, uint32_t *machine
 	return backup_number(t, len, "MachineVersionNumber", machine) && backup_number(t, len, "UserVersionNumber", user);
 }
 
+/* Neither a GPO folder nor a GPMC backup: says what it is when it is a samba-tool gpo backup
+ * (or the --tmpdir holding one), so that the user knows which folder to give. */
+static void refuse_other_folder(const char *dir, struct gt_error *e)
+{
+	struct gt_error ignored = { 0 };
+	struct sbuf p;
+	int exists = 0;
+
+	sbuf_init(&p);
+	if (dir_join_existing(dir, "GPT.INI" SAMBA_SUFFIX, &p, &exists, &ignored) == 0 && exists)
+		gt_fail(e, GT_REFUSED, "'%s' is a samba-tool gpo backup (GPT.INI" SAMBA_SUFFIX "): gpo show reads it; to change "
+			"it, restore it as a GPO (samba-tool gpo restore) and work on that GPO's folder", dir);
+	else if (dir_join_existing(dir, "policy", &p, &exists, &ignored) == 0 && exists)
+		gt_fail(e, GT_REFUSED, "'%s' is neither a GPO folder (no GPT.INI) nor a GPMC backup (no Backup.xml); if it "
+			"is the --tmpdir of samba-tool gpo backup, give its policy/{GUID} folder", dir);
+	else
+		gt_fail(e, GT_REFUSED, "'%s' is neither a GPO folder (no GPT.INI) nor a GPMC backup (no Backup.xml)", dir);
+	sbuf_release(&p);
+}
+
 int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 {
 	struct sbuf p;
@@ -115,7 +137,7 @@ int gpo_open(const char *dir, struct gpo *g, struct gt_error *e)
 	if (dir_join_existing(dir, "Backup.xml", &p, &exists, e) < 0)
 		goto fail;
 	if (!exists) {
-		gt_fail(e, GT_REFUSED, "'%s' is neither a GPO folder (no GPT.INI) nor a GPMC backup (no Backup.xml)", dir);
+		refuse_other_folder(dir, e);
 		goto fail;
 	}
 	g->backup = 1;
@@ -263,4 +285,97 @@ size_t gpo_remove_created_dirs(const struct gpo *g, int user, char *const *creat
 	}
 	free(path);
 	return removed;
+}
+
+/* ---- samba-tool gpo backup ---- */
+
+/* dir/parts[0]/.../parts[n-1] as spelled on disk into out; *exists 0 when one is missing. */
+static int join_parts(const char *dir, const char *const *parts, size_t n, struct sbuf *out, int *exists,
+		      struct gt_error *e)
+{
+	sbuf_reset(out);
+	sbuf_addstr(out, dir);
+	*exists = 1;
+	for (size_t i = 0; i < n && *exists; i++)
+		if (dir_join_existing(out->buf, parts[i], out, exists, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* A .SAMBAEXT file: the attribute's value as samba-tool wrote it, a line of GUIDs. */
+static int read_ext_file(const char *path, char **text, struct gt_error *e)
+{
+	uint8_t *buf;
+	size_t len;
+
+	*text = NULL;
+	if (read_whole_file(path, 64u * 1024, &buf, &len, e) < 0)
+		return -1;
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return gt_fail(e, GT_REFUSED, "'%s' holds a NUL byte: not an extension list", path);
+	}
+	*text = xrealloc(buf, len + 1);
+	(*text)[len] = '\0';
+	return 0;
+}
+
+int gpo_samba_backup_open(const char *dir, struct gpo_samba_backup *b, struct gt_error *e)
+{
+	static const char *const gpt[] = { "GPT.INI" SAMBA_SUFFIX }, *const plain_gpt[] = { "GPT.INI" };
+	static const char *const reg[2][4] = {
+		{ "Machine", "Preferences", "Registry", "Registry.xml" SAMBA_SUFFIX },
+		{ "User", "Preferences", "Registry", "Registry.xml" SAMBA_SUFFIX },
+	};
+	static const char *const ext[2][1] = { { "gPCMachineExtensionNames.SAMBAEXT" }, { "gPCUserExtensionNames.SAMBAEXT" } };
+	struct sbuf p;
+	struct stat st;
+	int exists, plain;
+	char *copy, *base;
+
+	memset(b, 0, sizeof(*b));
+	/* not a folder: gpo_open says so, as for any GPO folder */
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	sbuf_init(&p);
+	if (join_parts(dir, plain_gpt, 1, &p, &plain, e) < 0 || join_parts(dir, gpt, 1, &p, &exists, e) < 0)
+		goto fail;
+	if (plain || !exists) {
+		sbuf_release(&p);
+		return 0;
+	}
+	b->dir = xstrdup(dir);
+	b->gpt_path = xstrdup(p.buf);
+	copy = xstrdup(dir);
+	base = basename(copy);
+	if (is_braced_guid(base)) {
+		snprintf(b->guid, sizeof(b->guid), "%s", base);
+		upper_guid(b->guid);
+	}
+	free(copy);
+	for (int s = 0; s < 2; s++) {
+		if (join_parts(dir, reg[s], 4, &p, &exists, e) < 0)
+			goto fail;
+		if (exists)
+			b->reg_path[s] = xstrdup(p.buf);
+		if (join_parts(dir, ext[s], 1, &p, &exists, e) < 0 || (exists && read_ext_file(p.buf, &b->ext[s], e) < 0))
+			goto fail;
+	}
+	sbuf_release(&p);
+	return 1;
+fail:
+	sbuf_release(&p);
+	gpo_samba_backup_release(b);
+	return -1;
+}
+
+void gpo_samba_backup_release(struct gpo_samba_backup *b)
+{
+	free(b->dir);
+	free(b->gpt_path);
+	for (int s = 0; s < 2; s++) {
+		free(b->reg_path[s]);
+		free(b->ext[s]);
+	}
+	memset(b, 0, sizeof(*b));
 }

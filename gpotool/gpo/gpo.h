@@ -1,6 +1,7 @@
 /* A GPO on disk: a SYSVOL GPO folder ({GUID} holding GPT.INI, Machine/, User/) or a GPMC
- * backup folder (Backup.xml and DomainSysvol/GPO/...). Paths inside are resolved
- * case-insensitively (SYSVOL copies differ in case) and never through a symbolic link. */
+ * backup folder (Backup.xml and DomainSysvol/GPO/...); a samba-tool gpo backup is read only
+ * (gpo_samba_backup_open). Paths inside are resolved case-insensitively (SYSVOL copies differ
+ * in case) and never through a symbolic link. */
 #ifndef GPOTOOL_GPO_H
 #define GPOTOOL_GPO_H
 
@@ -19,6 +20,8 @@ struct gpo {
 	char *backup_xml;    /* Backup.xml (backups only) */
 };
 
+/* A samba-tool gpo backup is refused (GT_REFUSED, saying what it is): gpotool writes GPO
+ * folders and GPMC backups only. */
 int gpo_open(const char *dir, struct gpo *g, struct gt_error *e);
 void gpo_release(struct gpo *g);
 
@@ -42,5 +45,23 @@ int gpo_make_registry_dir(const struct gpo *g, int user, char ***created, size_t
 size_t gpo_remove_created_dirs(const struct gpo *g, int user, char *const *created, size_t ncreated, struct sbuf *out);
 
 
+/* A samba-tool gpo backup of one GPO (Samba 4.17: the folder policy/{GUID} in the --tmpdir it
+ * was given). Each file of the GPO's SYSVOL folder is there as NAME.SAMBABACKUP, its exact
+ * bytes, beside NAME.xml, Samba's parse of it; a Registry.xml has no parser there
+ * (<UnknownFile/>), so `samba-tool gpo restore` copies its .SAMBABACKUP back as it is. The AD
+ * object's extension lists are gPC{Machine,User}ExtensionNames.SAMBAEXT (absent when the
+ * attribute was); its versionNumber is not kept. */
+struct gpo_samba_backup {
+	char *dir;           /* as given */
+	char guid[39];       /* braced, upper-case; "" when the folder name is not one */
+	char *gpt_path;      /* GPT.INI.SAMBABACKUP */
+	char *reg_path[2];   /* Machine, User: .../Registry/Registry.xml.SAMBABACKUP; NULL when absent */
+	char *ext[2];        /* the .SAMBAEXT files' text (machine, user); NULL when absent */
+};
+
+/* 1 when dir is one (b filled, freed by gpo_samba_backup_release), 0 when it is not (a
+ * folder with a GPT.INI is a GPO folder; what is no folder, gpo_open reports), -1 on error. */
+int gpo_samba_backup_open(const char *dir, struct gpo_samba_backup *b, struct gt_error *e);
+void gpo_samba_backup_release(struct gpo_samba_backup *b);
 
 #endif

@@ -1,5 +1,5 @@
 /* Unit tests for adattrs.c: the AD attribute merges (gPC*ExtensionNames, gPLink), DNS names
- * to DNs, and braced GUIDs. */
+ * to DNs, braced GUIDs, versionNumber (never lower, signed text) and LDIF lines (RFC 2849). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -200,6 +200,15 @@ static void test_gplink_already_linked(void **state)
 		   "[ldap://cn={6f1a4f3c-1b2d-4e5f-8a9b-0c1d2e3f4a5b},cn=policies,cn=system,dc=corp,dc=example,dc=com;2]", 0);
 }
 
+static void test_gplink_spaces_hold_no_link(void **state)
+{
+	(void)state;
+	/* what an OU keeps once GPMC removed its last link */
+	check_link(" ", "[LDAP://" GPO_DN ";0]", 1);
+	check_link("   ", "[LDAP://" GPO_DN ";0]", 1);
+	check_link_bad(" " DDCP_LINK);
+}
+
 static void test_gplink_malformed(void **state)
 {
 	(void)state;
@@ -302,6 +311,132 @@ static void test_is_braced_guid(void **state)
 	assert_false(is_braced_guid("{ 6F1A4F3C-1B2D-4E5F-8A9B-0C1D2E3F4A5}"));
 }
 
+/* ---- versionNumber ---- */
+
+static void check_next(uint32_t ad, uint32_t gpt)
+{
+	struct gt_error e = { 0 };
+	uint32_t next = 7;
+
+	assert_int_equal(ad_version_next(ad, gpt, &next, &e), 0);
+	assert_int_equal(e.code, GT_OK);
+	assert_int_equal(next, gpt);
+}
+
+static void check_next_refused(uint32_t ad, uint32_t gpt, const char *half)
+{
+	struct gt_error e = { 0 };
+	uint32_t next = 7;
+
+	assert_int_equal(ad_version_next(ad, gpt, &next, &e), -1);
+	assert_int_equal(e.code, GT_REFUSED);
+	assert_non_null(strstr(e.msg, half));
+	assert_non_null(strstr(e.msg, "max(AD, GPT.INI) + 1"));
+	assert_null(strchr(e.msg, '\n'));
+}
+
+static void test_version_never_lower(void **state)
+{
+	(void)state;
+	check_next(0, 0);
+	check_next(0, 1);
+	check_next(7, 8);
+	check_next(7, 7);
+	check_next(0x00010007, 0x00020007);
+	check_next(0xFFFFFFFF, 0xFFFFFFFF);
+	/* the case the check against Samba found: AD 7, the folder 1 */
+	check_next_refused(7, 1, "machine version 1 is below AD's 7");
+	check_next_refused(7, 1, "to 8 (");
+	/* each half on its own: a higher total hides a lower machine half */
+	check_next_refused(0x00000002, 0x00010001, "machine version 1 is below AD's 2");
+	check_next_refused(0x00020000, 0x00010005, "user version 1 is below AD's 2");
+}
+
+static void check_version_text(const char *text, uint32_t want, const char *printed)
+{
+	uint32_t v = 1;
+	char buf[12];
+
+	assert_int_equal(ad_version_parse(text, &v), 0);
+	assert_int_equal(v, want);
+	assert_string_equal(ad_version_text(v, buf), printed);
+}
+
+static void test_version_text(void **state)
+{
+	uint32_t v;
+
+	(void)state;
+	check_version_text("0", 0, "0");
+	check_version_text("65537", 65537, "65537");
+	check_version_text("2147483647", 0x7FFFFFFF, "2147483647");
+	/* AD holds a signed integer: a user half from 0x8000 up is negative there */
+	check_version_text("2147549185", 0x80010001, "-2147418111");
+	check_version_text("-2147418111", 0x80010001, "-2147418111");
+	check_version_text("-1", 0xFFFFFFFF, "-1");
+	check_version_text("4294967295", 0xFFFFFFFF, "-1");
+	check_version_text("-2147483648", 0x80000000, "-2147483648");
+	assert_int_equal(ad_version_parse("", &v), -1);
+	assert_int_equal(ad_version_parse("-", &v), -1);
+	assert_int_equal(ad_version_parse("+1", &v), -1);
+	assert_int_equal(ad_version_parse(" 1", &v), -1);
+	assert_int_equal(ad_version_parse("1 ", &v), -1);
+	assert_int_equal(ad_version_parse("0x10", &v), -1);
+	assert_int_equal(ad_version_parse("--1", &v), -1);
+	assert_int_equal(ad_version_parse("4294967296", &v), -1);
+	assert_int_equal(ad_version_parse("-2147483649", &v), -1);
+}
+
+/* ---- LDIF ---- */
+
+static void check_line(const char *value, const char *want)
+{
+	struct sbuf out;
+
+	sbuf_init(&out);
+	ldif_line(&out, "gPLink", value);
+	assert_string_equal(out.buf, want);
+	sbuf_release(&out);
+}
+
+static void test_ldif_base64(void **state)
+{
+	(void)state;
+	check_line(DDCP_LINK, "gPLink: " DDCP_LINK "\n");
+	check_line("a:b<c", "gPLink: a:b<c\n");
+	check_line("O'Brien", "gPLink: O'Brien\n");
+	/* RFC 2849: not SAFE-INIT-CHAR, not SAFE-CHAR, and a trailing space */
+	check_line(" ", "gPLink:: IA==\n");
+	check_line(":x", "gPLink:: Ong=\n");
+	check_line("<x", "gPLink:: PHg=\n");
+	check_line("a\nb", "gPLink:: YQpi\n");
+	check_line("a\rb", "gPLink:: YQ1i\n");
+	check_line("ab ", "gPLink:: YWIg\n");
+	check_line("OU=M\xc3\xbcller", "gPLink:: T1U9TcO8bGxlcg==\n");
+	assert_false(ldif_needs_base64(""));
+	assert_false(ldif_needs_base64("a b"));
+	assert_true(ldif_needs_base64("\x7f\x80"));
+	assert_false(ldif_needs_base64("\x7f"));
+}
+
+static void test_ldif_swap(void **state)
+{
+	struct sbuf out;
+
+	(void)state;
+	sbuf_init(&out);
+	ldif_swap(&out, "versionNumber", "7", "8");
+	assert_string_equal(out.buf, "delete: versionNumber\nversionNumber: 7\n-\nadd: versionNumber\nversionNumber: 8\n-\n");
+	sbuf_reset(&out);
+	/* absent: the add alone, which fails where the attribute is there */
+	ldif_swap(&out, "gPLink", NULL, "[LDAP://x;0]");
+	assert_string_equal(out.buf, "add: gPLink\ngPLink: [LDAP://x;0]\n-\n");
+	sbuf_reset(&out);
+	ldif_swap(&out, "gPLink", " ", "[LDAP://x;0]");
+	assert_string_equal(out.buf, "delete: gPLink\ngPLink:: IA==\n-\nadd: gPLink\ngPLink: [LDAP://x;0]\n-\n");
+	sbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,9 +448,14 @@ int main(void)
 		cmocka_unit_test(test_gplink_empty),
 		cmocka_unit_test(test_gplink_others_kept),
 		cmocka_unit_test(test_gplink_already_linked),
+		cmocka_unit_test(test_gplink_spaces_hold_no_link),
 		cmocka_unit_test(test_gplink_malformed),
 		cmocka_unit_test(test_dns_to_dn),
 		cmocka_unit_test(test_is_braced_guid),
+		cmocka_unit_test(test_version_never_lower),
+		cmocka_unit_test(test_version_text),
+		cmocka_unit_test(test_ldif_base64),
+		cmocka_unit_test(test_ldif_swap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
