@@ -572,9 +572,11 @@ static int connect_error(const struct smb_conn *c, const char *share, int err, s
 {
 	if (err == EACCES || err == EPERM) {
 		if (c->kerberos)
-			return gt_fail(e, GT_REFUSED, "the DC %s refused the SMB logon with the Kerberos ticket in KRB5CCNAME",
-				       c->where);
-		return gt_fail(e, GT_REFUSED, "the DC %s refused the SMB logon as '%s'", c->where, esc(c->user));
+			return gt_fail(e, GT_REFUSED, "the DC %s refused the SMB logon with the Kerberos ticket in KRB5CCNAME, "
+				       "or its share '%s' to that user (access denied)", c->where, share);
+		/* libsmbclient says EACCES for both: a refused logon, and a share the user may not list */
+		return gt_fail(e, GT_REFUSED, "the DC %s refused the SMB logon as '%s', or its share '%s' to that user "
+			       "(access denied)", c->where, esc(c->user), share);
 	}
 	if (err == EINVAL && c->kerberos)
 		return gt_fail(e, GT_REFUSED,

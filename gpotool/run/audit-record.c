@@ -56,6 +56,22 @@ static struct json_object *files_from_journal(const struct gt_ctx *ctx)
 	return files;
 }
 
+/* A write to a domain: its DC, the GPO's DN and GUID, the OU and each AD value before and
+ * after, as the journal entry recorded them ("extra" of its target); NULL for a local write. */
+static struct json_object *domain_from_journal(const struct gt_ctx *ctx)
+{
+	struct gt_error ignored = { 0 };
+	struct json_object *x = NULL;
+	struct journal_entry *j;
+
+	if (!ctx->journal_id || journal_load(ctx_state_dir(ctx), ctx->journal_id, &j, &ignored) < 0)
+		return NULL;
+	x = json_object_object_get(json_object_object_get(journal_doc(j), "target"), "extra");
+	x = x ? json_object_get(x) : NULL;
+	journal_free(j);
+	return x;
+}
+
 static void utc_now(char *buf, size_t n)
 {
 	time_t now = time(NULL);
@@ -91,7 +107,9 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	/* absolute, as the journal names it: a path as typed means nothing without its cwd (the
 	 * typed form stays in command_line) */
 	target = ctx->target ? ctx->target : jsonx_str(ctx->result, "target");
-	if (target) {
+	if (target && ctx->conn) { /* a GPO in a domain: named as such, not a local path */
+		json_object_object_add(r, "target", json_object_new_string(target));
+	} else if (target) {
 		char *abs = absolute_path(target);
 
 		json_object_object_add(r, "target", json_object_new_string(abs));
@@ -108,6 +126,8 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	json_object_object_add(r, "journal", ctx->journal_id ? json_object_new_string(ctx->journal_id) : NULL);
 	json_object_object_add(r, "rollback_of", ctx->rollback_of ? json_object_new_string(ctx->rollback_of) : NULL);
 	json_object_object_add(r, "files", files_from_journal(ctx));
+	if (ctx->conn)
+		json_object_object_add(r, "domain", domain_from_journal(ctx));
 	copy_field(r, "changes", ctx->result, "changes");
 	return r;
 }
@@ -158,6 +178,8 @@ struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_obje
 	json_object_object_add(r, "command", json_object_new_string(jsonx_str(doc, "command_name") ? jsonx_str(doc, "command_name") : "?"));
 	copy_field(r, "command_line", doc, "command");
 	json_object_object_add(r, "target", json_object_get(json_object_object_get(json_object_object_get(doc, "target"), "path")));
+	if (json_object_object_get(json_object_object_get(doc, "target"), "extra"))
+		copy_field(r, "domain", json_object_object_get(doc, "target"), "extra");
 	copy_field(r, "template", doc, "template");
 	json_object_object_add(r, "as_of", NULL);
 	json_object_object_add(r, "expiry", NULL);
