@@ -60,6 +60,35 @@ static void show_target(struct gt_ctx *ctx, struct json_object *doc)
 	sbuf_release(&how);
 }
 
+static const char *str_or(struct json_object *o, const char *key, const char *none)
+{
+	const char *v = jsonx_str(o, key);
+
+	return v ? esc(v) : none;
+}
+
+/* A write to a domain: the DC, the GPO and each AD value before and after (the entry's
+ * target "extra"). */
+static void show_domain(const struct gt_ctx *ctx, struct json_object *doc)
+{
+	struct json_object *x = json_object_object_get(json_object_object_get(doc, "target"), "extra");
+	struct json_object *gpo = json_object_object_get(x, "gpo"), *link = json_object_object_get(x, "link");
+
+	if (!x)
+		return;
+	out_text(ctx, "dc         %s in %s
+", str_or(x, "dc", "?"), str_or(x, "domain", "?"));
+	out_text(ctx, "gpo        %s (%s)
+", str_or(gpo, "dn", "?"), str_or(gpo, "name", ""));
+	json_object_object_foreach(json_object_object_get(x, "attributes"), name, ba)
+		out_text(ctx, "ad         %s: %s -> %s
+", name, str_or(ba, "before", "(none)"), str_or(ba, "after", "(none)"));
+	if (link)
+		out_text(ctx, "link       %s: %s\n", str_or(link, "ou", "?"),
+			 json_object_get_boolean(json_object_object_get(link, "created")) ? "made by this entry"
+			 : json_object_get_boolean(json_object_object_get(link, "removed")) ? "removed by this entry" : "as it was");
+}
+
 static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	struct json_object *doc, *targets, *now = json_object_new_array();
@@ -89,6 +118,7 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 		show_field(ctx, json_object_object_get(doc, "abandoned_by"), "by", "operator");
 	}
 	show_target(ctx, doc);
+	show_domain(ctx, doc);
 	targets = json_object_object_get(doc, "targets");
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
@@ -102,7 +132,10 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 		out_text(ctx, "  before:   %s\n", json_object_get_boolean(json_object_object_get(t, "existed")) ?
 			 esc(jsonx_str(t, "sha256_before")) : "(absent)");
 		out_text(ctx, "  after:    %s\n", after && *after ? esc(after) : "(absent)");
-		out_text(ctx, "  now:      %s (%s)\n", cur[0] ? cur : "(absent)", journal_file_state_text(st));
+		if (st == JFILE_REMOTE)
+			out_text(ctx, "  now:      %s\n", journal_file_state_text(st));
+		else
+			out_text(ctx, "  now:      %s (%s)\n", cur[0] ? cur : "(absent)", journal_file_state_text(st));
 		json_object_array_add(now, json_object_new_string(journal_file_state_text(st)));
 		show_changes(ctx, t);
 	}
