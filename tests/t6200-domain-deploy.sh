@@ -50,7 +50,22 @@ test_expect_success 'the journal entry names the DC, the GPO and each AD value b
 	test "$(jf "$id" "d[\"target\"][\"extra\"][\"attributes\"][\"versionNumber\"][\"before\"]")" = 0 &&
 	test "$(jf "$id" "d[\"target\"][\"extra\"][\"attributes\"][\"versionNumber\"][\"after\"]")" = 1 &&
 	test "$(jf "$id" "d[\"target\"][\"extra\"][\"link\"][\"created\"]")" = True &&
-	test "$(jf "$id" "d[\"status\"]")" = complete
+	test "$(jf "$id" "d[\"status\"]")" = complete &&
+	gpotool journal show "$id" >show &&
+	grep -qx "dc         $DC_HOST in $DC_DNS_DOMAIN" show &&
+	grep -qx "ad         versionNumber: 0 -> 1" show &&
+	grep -qx "link       $OU: made by this entry" show &&
+	grep -q "^  now:      on the DC" show
+'
+
+test_expect_success 'the audit record names the DC, the GPO and each AD value' '
+	gpotool audit verify >verify &&
+	python3 -c "import json,sys
+recs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+r=[x for x in recs if x.get(\"journal\")==sys.argv[2]][0]
+assert r[\"domain\"][\"dc\"]==sys.argv[3], r
+assert r[\"domain\"][\"attributes\"][\"versionNumber\"]==dict(before=\"0\",after=\"1\"), r
+assert r[\"target\"].startswith(\"GPO \"), r" state/audit.log "$(cat kdc.id)" "$DC_HOST"
 '
 
 test_expect_success 'validate: the GPO holds the value and DCs will apply it' '

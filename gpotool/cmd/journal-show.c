@@ -76,13 +76,10 @@ static void show_domain(const struct gt_ctx *ctx, struct json_object *doc)
 
 	if (!x)
 		return;
-	out_text(ctx, "dc         %s in %s
-", str_or(x, "dc", "?"), str_or(x, "domain", "?"));
-	out_text(ctx, "gpo        %s (%s)
-", str_or(gpo, "dn", "?"), str_or(gpo, "name", ""));
+	out_text(ctx, "dc         %s in %s\n", str_or(x, "dc", "?"), str_or(x, "domain", "?"));
+	out_text(ctx, "gpo        %s (%s)\n", str_or(gpo, "dn", "?"), str_or(gpo, "name", ""));
 	json_object_object_foreach(json_object_object_get(x, "attributes"), name, ba)
-		out_text(ctx, "ad         %s: %s -> %s
-", name, str_or(ba, "before", "(none)"), str_or(ba, "after", "(none)"));
+		out_text(ctx, "ad         %s: %s -> %s\n", name, str_or(ba, "before", "(none)"), str_or(ba, "after", "(none)"));
 	if (link)
 		out_text(ctx, "link       %s: %s\n", str_or(link, "ou", "?"),
 			 json_object_get_boolean(json_object_object_get(link, "created")) ? "made by this entry"
