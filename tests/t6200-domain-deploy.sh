@@ -253,4 +253,19 @@ test_expect_success 'Kerberos: a ticket from the DC and SASL GSSAPI, by name' '
 	g=$(guid_in out) && test "$(attr "$(gpo_dn "$g")" versionNumber)" = 1
 '
 
+test_expect_success 'Kerberos from a keytab: gpotool gets its own ticket, in a cache of its own' '
+	samba-tool domain exportkeytab admin.keytab --principal="$DC_USER@$DC_REALM" -s "$DC_SMBCONF" >/dev/null &&
+	KRB5CCNAME=FILE:$PWD/no-such-cache samba_dc_with_hosts "$GPOTOOL" validate kdc-enforce --domain "$DC_DNS_DOMAIN" \
+		--gpo-name "By Kerberos" --kerberos --keytab "$PWD/admin.keytab" --user "$DC_USER@$DC_REALM" --dc "$DC_HOST" \
+		>out 2>err &&
+	grep -q "^ok: " out && test ! -e no-such-cache &&
+	! ls state/krb-* 2>/dev/null
+'
+
+test_expect_success 'Kerberos without a ticket: exit 3, saying to kinit' '
+	KRB5CCNAME=FILE:$PWD/no-such-cache test_expect_code 3 "$GPOTOOL" validate kdc-enforce --domain "$DC_DNS_DOMAIN" \
+		--gpo-name "By Kerberos" --kerberos --dc "$DC_HOST" >out 2>err &&
+	grep -q kinit err
+'
+
 test_done
