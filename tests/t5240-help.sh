@@ -17,7 +17,7 @@ test_expect_success 'setup: a hive' '
 
 test_expect_success 'gpotool help stage: the usage of stage, not the global one; exit 0' '
 	gpotool help stage >out 2>err &&
-	head -n 1 out | grep -q "^usage: gpotool stage TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR)" &&
+	head -n 1 out | grep -q "^usage: gpotool stage TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR | --domain DNS " &&
 	grep -q -- "--dry-run" out && grep -q -- "--force" out &&
 	! grep -q "^commands:" out &&
 	! test -s err

@@ -229,7 +229,8 @@ int cmd_conn_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const st
 	};
 
 	c.resolve = cmd_opt_all(entry, a, "resolve", &c.nresolve);
-	if (!c.user && !c.kerberos && !c.password_file && !c.dc && !c.nresolve && !c.ca_file && !c.keytab)
+	if (!c.user && !c.kerberos && !c.password_file && !c.dc && !c.nresolve && !c.ca_file && !c.keytab &&
+	    !c.allow_plain_ldap && !c.ldaps)
 		return 0;
 	return run_domain_conn(ctx, &c, e);
 }

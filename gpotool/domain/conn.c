@@ -60,6 +60,17 @@ static const char *resolved(const struct domain_conn_opts *o, const char *host)
 	return NULL;
 }
 
+/* A name an unauthenticated answer gave (DNS SRV, a rootDSE) is only followed inside the
+ * domain: TLS then proves the host owns that name, which must be one of the domain's. */
+static int in_domain(const char *host, const char *domain)
+{
+	size_t n = strlen(host), m = strlen(domain);
+
+	while (n && host[n - 1] == '.')
+		n--;
+	return n > m + 1 && host[n - m - 1] == '.' && strncasecmp(host + n - m, domain, m) == 0;
+}
+
 /* ---- the user, as LDAP and SMB each want it ---- */
 
 struct logon {
@@ -154,10 +165,10 @@ static void dir_opts_for(const struct domain_conn_opts *o, const char *host, con
 	};
 	if (o->ldaps)
 		d->transport = DIR_LDAPS;
-	else if (o->kerberos || o->allow_plain_ldap)
-		d->transport = DIR_PLAIN; /* Kerberos: the SASL layer signs and seals */
+	else if (o->kerberos)
+		d->transport = DIR_PLAIN; /* the SASL layer signs and seals (Samba refuses it inside TLS) */
 	else
-		d->transport = DIR_STARTTLS;
+		d->transport = DIR_STARTTLS; /* --allow-plain-ldap: only when the DC has no StartTLS */
 }
 
 /* The DNS name of the DC holding the PDC emulator role, as the DC the session is bound to
@@ -236,7 +247,10 @@ static char *first_dc(const struct domain_conn_opts *o, const char *domain, char
 	/* --resolve for the domain says where it is: DNS is not asked */
 	if (!resolved(o, domain)) {
 		sbuf_addf(&name, "_ldap._tcp.pdc._msdcs.%s", domain);
-		if (srv_lookup(name.buf, &host) == 1) {
+		if (srv_lookup(name.buf, &host) == 1 && !in_domain(host, domain)) {
+			free(host); /* DNS is not authenticated: a name outside the domain is not followed */
+			host = NULL;
+		} else if (host) {
 			sbuf_reset(&name);
 			sbuf_addf(&name, "DNS SRV _ldap._tcp.pdc._msdcs.%s", domain);
 			*found_by = sbuf_detach(&name, NULL);
@@ -275,12 +289,25 @@ static int read_domain_sid(struct domain_session *s, struct gt_error *e)
 static int connect_ldap(struct domain_session *s, const struct logon *l, struct gt_error *e)
 {
 	struct dir_conn_opts d;
+	struct gt_error tls = { 0 };
 
 	dir_opts_for(s->opts, s->dc, l, &d);
 	free(s->address);
 	s->address = d.address ? xstrdup(d.address) : NULL;
+	if (d.transport == DIR_STARTTLS && s->opts->allow_plain_ldap && !s->opts->kerberos) {
+		/* --allow-plain-ldap allows clear text where StartTLS fails; a certificate that does
+		 * not verify is a refusal, never a reason to send the password in clear */
+		if (dir_connect(&d, &s->ldap, &tls) == 0)
+			goto bound;
+		if (tls.code == GT_REFUSED && strstr(tls.msg, "certificate")) {
+			*e = tls;
+			return -1;
+		}
+		d.transport = DIR_PLAIN;
+	}
 	if (dir_connect(&d, &s->ldap, e) < 0)
 		return -1;
+bound:
 	free(s->bound_as);
 	s->bound_as = xstrdup(dir_bound_as(s->ldap));
 	return 0;
@@ -304,6 +331,9 @@ static int choose_dc(struct domain_session *s, const struct logon *l, struct gt_
 	s->dc = NULL;
 	if (dc_at_domain_name(o, s->domain, &s->dc, e) < 0)
 		return gt_prefix(e, "finding a DC of %s (or give --dc): ", s->domain);
+	if (!in_domain(s->dc, s->domain))
+		return gt_fail(e, GT_REFUSED, "the DC at '%s' calls itself '%s', which is not a name in %s: not followed (give --dc)",
+			       s->domain, s->dc, s->domain);
 	/* the domain's name reaches some DC; the one that holds the role may be another */
 	if (connect_ldap(s, l, e) < 0)
 		return gt_prefix(e, "finding the PDC emulator of %s (or give --dc): ", s->domain);

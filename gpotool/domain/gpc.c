@@ -322,6 +322,8 @@ int gplink_parse(const char *gplink, struct gplink_entry **out, size_t *n, struc
 		}
 		(*out)[(*n)++] = en;
 		p += used;
+		while (*p == ' ') /* GPMC leaves " " where the last link was */
+			p++;
 	}
 	return 0;
 }

@@ -19,7 +19,8 @@
  * refuses a private key others can read. The first line is the password. */
 static int password_from_file(const char *path, char **out, struct gt_error *e)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hold the open; it is refused as not a regular file */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	char buf[PASSWORD_MAX + 2];
 	ssize_t n;
@@ -95,6 +96,7 @@ static int get_password(const struct run_conn_args *a, char **out, struct gt_err
 		return password_from_file(a->password_file, out, e);
 	if (env && *env) {
 		*out = xstrdup(env);
+		unsetenv("GPOTOOL_PASSWORD"); /* not passed on to anything this process starts */
 		return 0;
 	}
 	return password_from_prompt(a->user, out, e);

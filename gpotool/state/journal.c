@@ -676,7 +676,8 @@ int journal_read_after(const struct journal_entry *j, size_t i, uint8_t **buf, s
 	return 0;
 }
 
-int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct gt_error *e)
+int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct json_object *extra,
+			 struct gt_error *e)
 {
 	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
 	char name[32], sha[SHA256_HEX_LEN + 1];
@@ -695,6 +696,8 @@ int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after
 	sha256_hex(after, len, sha);
 	json_object_object_add(t, "sha256_after", jstr(sha));
 	json_object_object_add(t, "after_copy", jstr(name));
+	if (extra && json_object_object_get(j->doc, "target"))
+		json_object_object_add(json_object_object_get(j->doc, "target"), "extra", json_object_get(extra));
 	return save_doc(j, e);
 }
 

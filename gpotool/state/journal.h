@@ -131,8 +131,10 @@ int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, 
 /* The copy of what target i became (journal_target.after), checked the same way. */
 int journal_read_after(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e);
 /* A pending entry's target i will hold after instead (a compare-and-swap retry changed it):
- * its copy and hash are replaced, durable before the write that puts it in place. */
-int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct gt_error *e);
+ * its copy and hash are replaced, and the target's "extra" by extra when not NULL, in one save,
+ * durable before the write that puts it in place. */
+int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct json_object *extra,
+			 struct gt_error *e);
 /* Takes pending entry id for a recovery the caller runs itself (a remote target, which
  * journal_recover cannot see): 1 with *out loaded under its lock, held to exit; 0 when it is
  * not pending any more or a live writer holds it. */

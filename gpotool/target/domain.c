@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "core/datadir.h"
 #include "core/digest.h"
 #include "core/fault.h"
 #include "core/sbuf.h"
@@ -62,6 +63,7 @@ struct domain_target {
 	char *link_ou;               /* the OU the setting must reach by a link, or NULL */
 	char *journal_id;
 	struct domain_conn_opts *conn_copy; /* a rollback's options, with the recorded DC */
+	char *undo_hive;             /* --undo-on-clients: the item's hive, which the GPO backend keeps */
 };
 
 static struct domain_target *priv(const struct target *t)
@@ -382,9 +384,9 @@ static int domain_open(struct target *t, const struct target_request *rq, struct
 	d->user = rq->user_side;
 	d->setting = rq->setting;
 	set_label(d);
+	d->connected = 1; /* a half-made session is released by domain_session_close too */
 	if (domain_connect(d->domain, t->env->conn, t->env->state_dir, &d->s, e) < 0)
 		return -1;
-	d->connected = 1;
 	report_text(rep(t), "dc: %s, found by %s; LDAP %s as %s\n", d->s.dc, d->s.found_by, dir_security(d->s.ldap),
 		    d->s.bound_as && *d->s.bound_as ? d->s.bound_as : t->env->conn->user ? t->env->conn->user : "(Kerberos ticket)");
 	link_ou_of(d, e);
@@ -422,6 +424,7 @@ static void domain_close(struct target *t)
 	free(d->link_ou);
 	free(d->journal_id);
 	free(d->conn_copy);
+	free(d->undo_hive);
 	free(d);
 }
 
@@ -579,6 +582,8 @@ static char *gplink_after(const char *cur, const char *gpo_dn, int how, int *cha
 	int linked;
 
 	*changed = 0;
+	if (cur && !cur[strspn(cur, " ")])
+		cur = NULL; /* only blanks: no link (GPMC leaves " " behind) */
 	if (gplink_parse(cur, &v, &n, &ignored) < 0)
 		return cur ? xstrdup(cur) : NULL; /* refused earlier; kept */
 	linked = gplink_find(v, n, gpo_dn) != NULL;
@@ -623,6 +628,7 @@ struct deploy {
 	/* what it comes to */
 	uint32_t gpt_version_before, ad_version_before, version;
 	struct sbuf gpt_bytes;
+	struct sbuf gpt_written;       /* the GPT.INI this write put on the DC */
 	char *version_before_text, *version_after_text;
 	char *ext_before, *ext_after_text;
 	char *gplink_before, *gplink_after_text;
@@ -636,6 +642,7 @@ struct deploy {
 static void deploy_release(struct deploy *dp)
 {
 	sbuf_release(&dp->gpt_bytes);
+	sbuf_release(&dp->gpt_written);
 	free(dp->reg_rel);
 	free(dp->version_before_text);
 	free(dp->version_after_text);
@@ -837,6 +844,64 @@ static int put_gptini(struct domain_target *d, const struct sbuf *bytes, struct 
 	return ret;
 }
 
+/* The hash of a file on the DC now ("" when absent): 0, or -1 on error. */
+static int remote_sha(struct domain_target *d, const char *rel, char out[SHA256_HEX_LEN + 1], struct gt_error *e)
+{
+	struct sbuf p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	out[0] = '\0';
+	sbuf_init(&p);
+	smb_path_of(d, rel, &p);
+	r = smb_read_file(d->s.smb, p.buf, MIRROR_MAX_BYTES, &buf, &len, e);
+	if (r == 1)
+		sha256_hex(buf, len, out);
+	free(buf);
+	sbuf_release(&p);
+	return r < 0 ? -1 : 0;
+}
+
+static int same_as(const char *now, const uint8_t *bytes, size_t len, int exists)
+{
+	char want[SHA256_HEX_LEN + 1] = "";
+
+	if (exists)
+		sha256_hex(bytes, len, want);
+	return strcmp(now, want) == 0;
+}
+
+/* The SYSVOL files are not under AD's compare-and-swap: just before they are written, they
+ * must still be what was read (another admin's GPMC edit or gpotool run in between would
+ * otherwise be lost). GT_REFUSED, nothing written, when they are not. */
+static int files_unchanged_since_read(struct domain_target *d, struct deploy *dp, struct gt_error *e)
+{
+	char reg[SHA256_HEX_LEN + 1], gpt[SHA256_HEX_LEN + 1];
+
+	if (remote_sha(d, dp->reg_rel, reg, e) < 0 || remote_sha(d, "GPT.INI", gpt, e) < 0)
+		return -1;
+	if (!same_as(reg, dp->reg_before, dp->reg_before_len, dp->reg_existed) ||
+	    !same_as(gpt, dp->gpt_before, dp->gpt_before_len, 1))
+		return gt_fail(e, GT_REFUSED, "another writer changed %s's files on %s since gpotool read them: nothing "
+			       "overwritten; run again to work from what it holds now", d->label, d->s.dc);
+	return 0;
+}
+
+/* After a lost compare-and-swap: the files must still be the ones this write put there. */
+static int files_still_ours(struct domain_target *d, struct deploy *dp, struct gt_error *e)
+{
+	char reg[SHA256_HEX_LEN + 1], gpt[SHA256_HEX_LEN + 1];
+
+	if (remote_sha(d, dp->reg_rel, reg, e) < 0 || remote_sha(d, "GPT.INI", gpt, e) < 0)
+		return -1;
+	if (!same_as(reg, dp->reg, dp->reg_len, !dp->reg_remove) ||
+	    !same_as(gpt, (const uint8_t *)dp->gpt_written.buf, dp->gpt_written.len, 1))
+		return gt_fail(e, GT_REFUSED, "another writer changed %s's files on %s while this write was under way: "
+			       "not overwritten", d->label, d->s.dc);
+	return 0;
+}
+
 /* Registry.xml, then GPT.INI: until GPT.INI's version rises, clients do not read the new
  * Registry.xml. */
 static int write_files(struct domain_target *d, struct deploy *dp, struct gt_error *e)
@@ -844,6 +909,8 @@ static int write_files(struct domain_target *d, struct deploy *dp, struct gt_err
 	struct sbuf p;
 	int ret = 0;
 
+	if (files_unchanged_since_read(d, dp, e) < 0)
+		return -1;
 	sbuf_init(&p);
 	smb_path_of(d, dp->reg_rel, &p);
 	if (dp->reg_remove)
@@ -857,6 +924,8 @@ static int write_files(struct domain_target *d, struct deploy *dp, struct gt_err
 	fault_point(FAULT_DOMAIN_REGISTRY_WRITTEN);
 	if (put_gptini(d, &dp->gpt_bytes, e) < 0)
 		return -1;
+	sbuf_reset(&dp->gpt_written);
+	sbuf_add(&dp->gpt_written, dp->gpt_bytes.buf, dp->gpt_bytes.len);
 	fault_point(FAULT_DOMAIN_FILES_WRITTEN);
 	return 0;
 }
@@ -872,13 +941,16 @@ static int rebase_gpc(struct target *t, struct deploy *dp, struct gt_error *e)
 
 	if (gpc_reload(&d->s, &d->gpc, e) < 0 || compute(t, dp, e) < 0)
 		return -1;
-	if (dp->version != old_version &&
-	    (journal_update_after(dp->j, 1, (const uint8_t *)dp->gpt_bytes.buf, dp->gpt_bytes.len, e) < 0 ||
-	     put_gptini(d, &dp->gpt_bytes, e) < 0))
-		return -1;
 	extra = deploy_extra(d, dp);
-	ret = journal_update_extra(dp->j, extra, e);
+	/* the new GPT.INI and the AD values it goes with, in one save of the entry */
+	ret = dp->version != old_version
+		? journal_update_after(dp->j, 1, (const uint8_t *)dp->gpt_bytes.buf, dp->gpt_bytes.len, extra, e)
+		: journal_update_extra(dp->j, extra, e);
 	json_object_put(extra);
+	if (ret == 0 && dp->version != old_version && files_still_ours(d, dp, e) < 0)
+		ret = -1;
+	if (ret == 0 && dp->version != old_version)
+		ret = put_gptini(d, &dp->gpt_bytes, e);
 	if (ret == 0)
 		report_warn(rep(t), "%s changed in AD since it was read (another writer): read again; versionNumber now %s -> %s",
 			    d->label, dp->version_before_text ? dp->version_before_text : "(none)", dp->version_after_text);
@@ -1008,6 +1080,8 @@ static int put_files_back(struct domain_target *d, struct deploy *dp)
 	struct sbuf p, g;
 	int ok;
 
+	if (files_still_ours(d, dp, &ignored) < 0)
+		return 0; /* not ours to put back: the entry stays pending and says so */
 	sbuf_init(&p);
 	sbuf_init(&g);
 	smb_path_of(d, dp->reg_rel, &p);
@@ -1047,8 +1121,9 @@ static int deploy_run(struct target *t, struct deploy *dp, struct gt_error *e)
 		return fail_after_write(t, dp, e);
 	fault_point(FAULT_DOMAIN_GPC_WRITTEN);
 	if (write_link(t, dp, e) < 0)
-		return gt_prefix(e, "the GPO's files and AD object are written, its link is not; journal entry %s: ",
-				 journal_id(dp->j));
+		return gt_prefix(e, "the GPO's files and AD object are written, its link is not; journal entry %s stays "
+				 "pending: the next run on this GPO finishes it ('gpotool journal abandon %s' to leave it so): ",
+				 journal_id(dp->j), journal_id(dp->j));
 	fault_point(FAULT_DOMAIN_LINK_WRITTEN);
 	if (verify_on_dc(t, dp, e) < 0)
 		return gt_prefix(e, "journal entry %s stays pending: ", journal_id(dp->j));
@@ -1067,7 +1142,7 @@ static void dc_token(const struct domain_target *d, const char **token, char *dc
 	token[0] = "S-1-1-0";  /* Everyone */
 	token[1] = "S-1-5-11"; /* Authenticated Users */
 	token[2] = "S-1-5-9";  /* Enterprise Domain Controllers */
-	token[3] = dcs;        /* DOMAIN\Domain Controllers */
+	token[3] = dcs;        /* DOMAIN\Domain Controllers: only for a GPO linked to their OU */
 	snprintf(dcs, dcs_len, "%s-516", d->s.domain_sid ? d->s.domain_sid : "S-1-5-21-0-0-0");
 }
 
@@ -1082,6 +1157,8 @@ static int will_apply(struct target *t, struct sbuf *why, struct json_object *ou
 	struct sd sd = { 0 };
 	struct sbuf sdwhy;
 	int ok = 1;
+	/* a DC's token holds the DC groups; another OU's computers are known only as authenticated */
+	int for_dcs = !d->link_ou || strncasecmp(d->link_ou, "OU=Domain Controllers,", 22) == 0;
 
 	if (d->link_ou) {
 		char *gplink = NULL;
@@ -1113,8 +1190,9 @@ static int will_apply(struct target *t, struct sbuf *why, struct json_object *ou
 	} else if (sd_parse(d->gpc.sd, d->gpc.sd_len, &sd, e) < 0) {
 		sbuf_release(&sdwhy);
 		return -1;
-	} else if (!sd_grants_apply(&sd, token, 4, &sdwhy)) {
-		sbuf_addf(why, "security filtering: Domain Controllers may not apply it (%s)\n", sdwhy.buf);
+	} else if (!sd_grants_apply(&sd, token, for_dcs ? 4 : 2, &sdwhy)) {
+		sbuf_addf(why, "security filtering: %s may not apply it (%s)\n",
+			  for_dcs ? "Domain Controllers" : "Authenticated Users (its computers)", sdwhy.buf);
 		ok = 0;
 	}
 	json_object_object_add(out, "applies", json_object_new_boolean(ok));
@@ -1143,6 +1221,21 @@ static void report_apply(struct target *t, int ok, const struct sbuf *why)
 
 /* ---- recovery: a deploy killed mid-way is finished by the next run ---- */
 
+/* The only files a domain entry writes: a side's Registry.xml (any case, as SYSVOL spells it). */
+static int recorded_reg_path_ok(const char *rel)
+{
+	return rel && (strcasecmp(rel, "Machine/Preferences/Registry/Registry.xml") == 0 ||
+		       strcasecmp(rel, "User/Preferences/Registry/Registry.xml") == 0);
+}
+
+/* An OU from a journal entry is only written when it is in the session's domain. */
+static int ou_in_domain(const struct domain_target *d, const char *ou)
+{
+	size_t n = ou ? strlen(ou) : 0, m = strlen(d->s.domain_dn);
+
+	return n > m + 1 && ou[n - m - 1] == ',' && strcasecmp(ou + n - m, d->s.domain_dn) == 0;
+}
+
 /* Where a value the entry recorded stands now: 1 as it left it, 0 as before, -1 neither. */
 static int value_state(const char *now, struct json_object *ba)
 {
@@ -1169,6 +1262,9 @@ static int finish_file(struct domain_target *d, struct journal_entry *j, size_t 
 	int existed = json_object_get_boolean(json_object_object_get(jt, "existed"));
 	char now[SHA256_HEX_LEN + 1] = "";
 	uint8_t *buf = NULL, *want = NULL;
+
+	if (!after)
+		return gt_fail(e, GT_REFUSED, "journal entry %s is damaged: target %zu has no hash after", journal_id(j), i + 1);
 	size_t len = 0, want_len = 0;
 	struct sbuf p;
 	int r, ret;
@@ -1203,7 +1299,9 @@ static int finish_attr(struct domain_target *d, const char *dn, const char *attr
 	size_t n = 0;
 	int st = value_state(now, ba), r;
 
-	if (st == 1)
+	/* a value the entry did not change (a link that was there, a link-only versionNumber) is
+	 * not the entry's to judge: another writer may have changed it since, rightly */
+	if (st == 1 || streq_or_both_null(jsonx_str(ba, "before"), jsonx_str(ba, "after")))
 		return 0;
 	if (st < 0)
 		return refuse_moved(d, id, attr, e);
@@ -1222,7 +1320,7 @@ static int finish_entry(struct target *t, struct journal_entry *j, struct gt_err
 	char *gplink = NULL;
 	int ret;
 
-	if (!rel || !attrs)
+	if (!recorded_reg_path_ok(rel) || !attrs || (link && !ou_in_domain(d, jsonx_str(link, "ou"))))
 		return gt_fail(e, GT_REFUSED, "journal entry %s is damaged: it does not say what it wrote", journal_id(j));
 	ret = finish_file(d, j, 0, rel, e) < 0 || finish_file(d, j, 1, "GPT.INI", e) < 0 ? -1 : 0;
 	if (ret == 0)
@@ -1328,6 +1426,7 @@ static void deploy_from_staged(struct domain_target *d, const struct gpo_staged 
 		.link_ou = d->link_dn, .plan = plan,
 	};
 	sbuf_init(&dp->gpt_bytes);
+	sbuf_init(&dp->gpt_written);
 }
 
 static void describe_ad(struct target *t, const struct deploy *dp, const char *lead)
@@ -1569,8 +1668,9 @@ static int domain_open_recorded(struct target *t, struct target_rollback *rb, st
 	int r;
 
 	t->priv = d;
-	if (!domain || !guid || !is_braced_guid(guid) || !jsonx_str(x, "dc") || !jsonx_str(x, "registry_xml"))
-		return gt_fail(e, GT_REFUSED, "journal entry %s does not name its domain, DC and GPO; not following it", rb->id);
+	if (!domain || !guid || !is_braced_guid(guid) || !jsonx_str(x, "dc") || !recorded_reg_path_ok(jsonx_str(x, "registry_xml")))
+		return gt_fail(e, GT_REFUSED, "journal entry %s does not name its domain, DC, GPO and Registry.xml as gpotool "
+			       "writes them; not following it", rb->id);
 	if (!t->env->conn)
 		return gt_fail(e, GT_USAGE, "journal entry %s wrote to %s: give the connection options (--user NAME "
 			       "--password-file FILE, or --kerberos)", rb->id, domain);
@@ -1582,9 +1682,9 @@ static int domain_open_recorded(struct target *t, struct target_rollback *rb, st
 	d->gpo_guid = xstrdup(guid);
 	d->user = side && strcmp(side, "User") == 0;
 	set_label(d);
+	d->connected = 1;
 	r = domain_connect(d->domain, o, t->env->state_dir, &d->s, e);
 	if (r == 0) {
-		d->connected = 1;
 		r = gpc_find(&d->s, NULL, guid, &d->gpc, e);
 		if (r == 0)
 			r = gt_fail(e, GT_REFUSED, "journal entry %s wrote GPO %s, which is no longer in %s", rb->id, guid, domain);
@@ -1608,7 +1708,7 @@ static size_t items_in(const uint8_t *reg, size_t len)
 
 	if (!reg)
 		return 0;
-	if (gpp_load(reg, len, "Registry.xml", NULL, &doc, &ignored) < 0)
+	if (gpp_load(reg, len, "Registry.xml", gpotool_data_file("gpp-registry.rng"), &doc, &ignored) < 0)
 		return 1; /* unreadable: assume something needs it */
 	n = gpp_item_count(doc);
 	gpp_free(doc);
@@ -1648,6 +1748,8 @@ static int plan_client_undo(struct target *t, struct target_rollback *rb, struct
 		return gt_fail(e, GT_REFUSED, "journal entry %s records no item to undo on clients", rb->id);
 	hive = xmemdup(c->key, (size_t)(cut - c->key) + 1);
 	hive[cut - c->key] = '\0';
+	free(d->undo_hive);
+	d->undo_hive = hive; /* the GPO backend keeps a shallow copy of the item until close */
 	s = (struct gpp_setting){ .hive = hive, .key = cut + 1, .name = c->name };
 	reg_value_init(&s.value);
 	if (strcmp(rb->o->undo_on_clients, "delete") == 0) {
@@ -1656,16 +1758,13 @@ static int plan_client_undo(struct target *t, struct target_rollback *rb, struct
 	} else {
 		s.action = 'U';
 		ret = reg_value_from_text(c->new_value.type, rb->o->undo_on_clients, &s.value, e);
-		if (ret < 0) {
-			free(hive);
+		if (ret < 0)
 			return gt_prefix(e, "--undo-on-clients: ");
-		}
 		s.value.name = xstrdup(c->name);
 	}
 	tc = (struct target_change){ .kind = TC_SET_VALUE, .key = c->key, .item = &s };
 	ret = target_begin(&d->inner, 0, e) < 0 ? -1 : target_plan(&d->inner, &tc, e) < 0 ? -1 : 0;
 	reg_value_release(&s.value);
-	free(hive);
 	return ret;
 }
 
@@ -1677,9 +1776,13 @@ static int rollback_deploy(struct target *t, struct target_rollback *rb, struct 
 	int ret;
 
 	dp->rollback_of = rb->id;
-	if (json_object_get_boolean(json_object_object_get(link, "created"))) {
+	/* --undo-on-clients: the Delete item must still reach the OU's machines, so the link stays */
+	if (!rb->o->undo_on_clients && json_object_get_boolean(json_object_object_get(link, "created"))) {
 		dp->link = -1;
 		dp->link_ou = jsonx_str(link, "ou");
+		if (!ou_in_domain(d, dp->link_ou))
+			return gt_fail(e, GT_REFUSED, "journal entry %s names a link outside %s; not following it", rb->id,
+				       d->s.domain);
 	}
 	dp->ext = items_in(dp->reg_remove ? NULL : dp->reg, dp->reg_len) ? 0 : -1;
 	(void)before;
@@ -1751,6 +1854,7 @@ static int domain_rollback(struct target *t, struct target_rollback *rb, struct 
 			.gpt = (struct gptini *)cur.gpt, .gpt_before = cur.gpt_bytes, .gpt_before_len = cur.gpt_len,
 			.plan = &rb->plan };
 		sbuf_init(&dp.gpt_bytes);
+		sbuf_init(&dp.gpt_written);
 	}
 	ret = rollback_deploy(t, rb, &dp, before, before_len, e);
 	deploy_release(&dp);

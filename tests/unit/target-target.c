@@ -29,14 +29,15 @@ static void test_table(void **state)
 	assert_string_equal(target_kind_name(target_kind_at(0)), "hive");
 	assert_string_equal(target_kind_name(target_kind_at(1)), "image");
 	assert_string_equal(target_kind_name(target_kind_at(2)), "gpo");
-	assert_null(target_kind_at(3));
+	assert_string_equal(target_kind_name(target_kind_at(3)), "domain");
+	assert_null(target_kind_at(4));
 	assert_string_equal(target_kind_option(target_kind_at(1)), "image");
 	assert_ptr_equal(target_kind_named("gpo"), target_kind_at(2));
 	assert_null(target_kind_named("tape"));
 	assert_null(target_kind_named(NULL));
 	sbuf_init(&usage);
 	target_kinds_usage(&usage);
-	assert_string_equal(usage.buf, "--hive FILE, --image WINDIR or --gpo DIR");
+	assert_string_equal(usage.buf, "--hive FILE, --image WINDIR, --gpo DIR or --domain DNS");
 	sbuf_release(&usage);
 }
 
