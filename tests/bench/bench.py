@@ -387,6 +387,7 @@ def domain_worker(result):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     run, cases = domain_cases(work)
+    load_before = os.getloadavg()[0]
     for n in range(DOMAIN_RUNS):
         run["n"] = n
         for case, _ in cases:
@@ -399,6 +400,7 @@ def domain_worker(result):
     index = {id(case): i for i, (case, _) in enumerate(cases)}
     with open(result, "w") as f:
         json.dump({"dc": "%s at %s" % (e["DC_HOST"], e["DC_ADDR"]), "dc_times": e["BENCH_DC_TIMES"],
+                   "load": [load_before, os.getloadavg()[0]],
                    "cases": [{"label": c.label, "shown": c.shown, "times": c.times, "rss": c.rss,
                               "ref": index[id(ref)] if ref else None} for c, ref in cases]}, f, indent=1)
 
@@ -427,7 +429,7 @@ def domain_group():
         case = Case(c["label"], c["shown"])
         case.times, case.rss = c["times"], c["rss"]
         cases.append((case, cases[c["ref"]][0] if c["ref"] is not None else None))
-    return got["dc"], got["dc_times"], cases
+    return got["dc"], got["dc_times"], cases, got["load"]
 
 
 def main():
@@ -452,15 +454,17 @@ def domain_report(domain):
     out = ["## Live domain (issue 12)\n"]
     if isinstance(domain, str):
         return out + ["Skipped: %s. (The section needs root and the packages `make deps-domain` installs.)\n" % domain]
-    dc, dc_times, cases = domain
+    dc, dc_times, cases, load = domain
     out.append("One Samba AD DC, %s, started by tests/bench/domain.sh before any timing (%s; not counted)."
                " %d runs; in each, the four gpotool steps on a GPO of that run (bench-K-N, a state directory of its own),"
                " each followed by samba-tool's comparable work (on bench-S-N): deploy, re-run, validate, rollback."
                " gpotool: LDAP with StartTLS and a simple bind, SMB, the password from --password-file; samba-tool:"
                " -H ldap://ADDRESS, NTLM with --use-kerberos=off (its default first tries Kerberos, which fails with an"
                " address for a name, 0.05-0.1 s per command here). Each run's output is checked outside the timing (gpotool: `verified on`,"
-               " `no change:`, `applies:`, `rolled back:`), and at the end the OU holds no link of the bench's.\n"
-               % (dc, dc_times, DOMAIN_RUNS))
+               " `no change:`, `applies:`, `rolled back:`), and at the end the OU holds no link of the bench's."
+               " The machine's 1-minute load average was %.1f before the runs and %.1f after (%d cores): the DC shares"
+               " them with both clients, so a loaded machine raises every row; the ratios, from paired runs, vary less.\n"
+               % (dc, dc_times, DOMAIN_RUNS, load[0], load[1], os.cpu_count()))
     out.append("| step | command | median s | min s | max s | ratio (gpotool / this) | peak RSS MB |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
     for case, ref in cases:
