@@ -121,6 +121,31 @@ other_writer() {
 	ldbmodify -H "$DC_SAM" ext.ldif >/dev/null
 }
 
+test_expect_success 'AD and GPT.INI disagreeing on a GPO that has the item: stage repairs it' '
+	guid=$(cat kdc.guid) &&
+	printf "dn: %s\nchangetype: modify\nreplace: versionNumber\nversionNumber: 20\n" "$(gpo_dn "$guid")" >v20.ldif &&
+	ldbmodify -H "$DC_SAM" v20.ldif >/dev/null &&
+	test_expect_code 1 dom validate pfx-sid --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" >out 2>err &&
+	grep -q "disagree" err &&
+	dom stage pfx-sid --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" >out 2>err &&
+	grep -q "disagree" err &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 21 && test "$(gpt_version "$guid")" = 21 &&
+	sed -n "s/^journal: //p" out >repair.id
+'
+
+test_expect_success '--create with an OU that is not there: exit 2, no GPO made' '
+	test_expect_code 2 dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Nowhere" --create \
+		--link "OU=No Such OU,$DC_DOMAIN_DN" >out 2>err &&
+	! samba-tool gpo listall -H "$DC_SAM" -s "$DC_SMBCONF" | grep -q "display name : Nowhere"
+'
+
+test_expect_success '--create again on a GPO whose SYSVOL folder was never made: finished, then staged' '
+	half=$(samba_gpo half-made) && test -n "$half" && rm -rf "$POLICIES/$half" &&
+	dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "half-made" --create >out 2>err &&
+	grep -q "interrupted" err && test "$(gpt_version "$half")" = 1 &&
+	test "$(attr "$(gpo_dn "$half")" versionNumber)" = 1
+'
+
 test_expect_success 'another link and another extension added between read and write survive' '
 	guid=$(cat kdc.guid) other=$(samba_gpo neighbour) && test -n "$other" || return 1
 	GPOTOOL_FAULT=domain-cas-read:stop "$GPOTOOL" stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "Raced" \
@@ -151,7 +176,7 @@ test_expect_success 'rollback of the second entry: its item out, versions rise, 
 	guid=$(cat kdc.guid) &&
 	dom rollback "$(cat pfx.id)" >out 2>err &&
 	grep -q "^rolled back: " out &&
-	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 9 && test "$(gpt_version "$guid")" = 9 &&
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 22 && test "$(gpt_version "$guid")" = 22 &&
 	! grep -q EnableSidSecurityExtension "$(reg_xml "$guid")" &&
 	grep -q StrongCertificateBindingEnforcement "$(reg_xml "$guid")" &&
 	attr "$(gpo_dn "$guid")" gPCMachineExtensionNames | grep -qF "$CSE"
@@ -164,7 +189,7 @@ test_expect_success 'rollback of the first entry: Registry.xml gone, its link an
 	test ! -e "$(reg_xml "$guid")" &&
 	! attr "$OU" gPLink | grep -qi "$guid" &&
 	! attr "$(gpo_dn "$guid")" gPCMachineExtensionNames | grep -qF "$CSE" &&
-	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 10 && test "$(gpt_version "$guid")" = 10
+	test "$(attr "$(gpo_dn "$guid")" versionNumber)" = 23 && test "$(gpt_version "$guid")" = 23
 '
 
 test_expect_success 'rollback --undo-on-clients=delete: a Delete item where the item was, so clients remove the value' '

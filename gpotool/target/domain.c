@@ -366,6 +366,45 @@ static int check_request(const struct target_request *rq, struct gt_error *e)
 	return 0;
 }
 
+/* --link names an OU that must be there before anything is made or written. */
+static int check_link_ou(struct domain_target *d, struct gt_error *e)
+{
+	char *gplink = NULL;
+	int r = gpc_read_gplink(&d->s, d->link_dn, &gplink, e);
+
+	free(gplink);
+	return r < 0 ? -1 : 0;
+}
+
+static int complete_sysvol(struct target *t, struct gt_error *e);
+
+/* --create again on a GPO whose SYSVOL half a killed run did not finish (its AD object made,
+ * versionNumber 0, no GPT.INI): the folder is finished as --create makes it. */
+static int finish_half_made(struct target *t, struct gt_error *e)
+{
+	struct domain_target *d = priv(t);
+	enum smb_type type;
+	uint64_t size;
+	struct sbuf p;
+	uint32_t v = 0;
+	int r;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/GPT.INI", d->sysvol);
+	r = smb_stat(d->s.smb, p.buf, &type, &size, e);
+	sbuf_release(&p);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	if (gpc_version(&d->gpc, &v, e) < 0)
+		return -1;
+	if (v != 0)
+		return gt_fail(e, GT_REFUSED, "%s has no GPT.INI on %s but versionNumber %u: not a GPO gpotool was making; "
+			       "look at it with GPMC", d->label, d->s.dc, v);
+	report_warn(rep(t), "%s has its AD object but not its SYSVOL folder (a --create was interrupted): finishing it",
+		    d->label);
+	return complete_sysvol(t, e);
+}
+
 static int domain_open(struct target *t, const struct target_request *rq, struct gt_error *e)
 {
 	struct domain_target *d = xcalloc(1, sizeof(*d));
@@ -399,7 +438,9 @@ static int domain_open(struct target *t, const struct target_request *rq, struct
 	d->have_gpc = r == 1;
 	d->create_pending = r == 0;
 	set_label(d);
-	if (d->have_gpc && locate_gpo(t, e) < 0)
+	if (d->link_dn && check_link_ou(d, e) < 0)
+		return -1;
+	if (d->have_gpc && (locate_gpo(t, e) < 0 || (d->create && finish_half_made(t, e) < 0)))
 		return -1;
 	return refetch(t, e);
 }
@@ -1546,6 +1587,19 @@ static void report_deploy(struct target *t, const struct deploy *dp, const struc
 	sbuf_release(&line);
 }
 
+/* The item is there, but clients would skip it: AD and GPT.INI disagree on the version, or
+ * the side's extension names lack the GPP Registry extension. */
+static int needs_repair(struct domain_target *d, const struct gpo_staged *st)
+{
+	struct gt_error ignored = { 0 };
+	const char *ext = side_ext(&d->gpc, d->user);
+	uint32_t ad = 0;
+
+	if (gpc_version(&d->gpc, &ad, &ignored) < 0)
+		return 0;
+	return ad != st->gpt->version || !ext || !strcasestr(ext, GPP_REGISTRY_CSE);
+}
+
 static int domain_commit(struct target *t, struct gt_error *e)
 {
 	struct domain_target *d = priv(t);
@@ -1554,8 +1608,9 @@ static int domain_commit(struct target *t, struct gt_error *e)
 	struct deploy dp;
 	struct sbuf why;
 	int ret = staged_of(t, &st, &plan, e), ok, linked = ret < 0 ? -1 : already_linked(t, e);
+	int repair = ret == 0 && st.step == GPO_STAGED_NOTHING && needs_repair(d, &st);
 
-	if (ret == 0 && linked >= 0 && st.step == GPO_STAGED_NOTHING && linked) {
+	if (ret == 0 && linked >= 0 && st.step == GPO_STAGED_NOTHING && linked && !repair) {
 		plan_release(&plan);
 		return say_unchanged(t, e);
 	}
@@ -1564,7 +1619,10 @@ static int domain_commit(struct target *t, struct gt_error *e)
 		return -1;
 	}
 	deploy_from_staged(d, &st, &plan, &dp);
-	dp.link_only = st.step == GPO_STAGED_NOTHING;
+	dp.link_only = st.step == GPO_STAGED_NOTHING && !repair;
+	if (repair)
+		report_warn(rep(t), "%s has the item, but AD's versionNumber and GPT.INI disagree or the GPP Registry "
+			    "extension is not named: raising the version and naming it", d->label);
 	ret = t->env->judge ? t->env->judge(t->env->arg, &plan, "", d->label, e) : 0;
 	if (ret == 0)
 		ret = deploy_run(t, &dp, e);
