@@ -647,35 +647,6 @@ struct json_object *journal_doc(const struct journal_entry *j)
 	return j->doc;
 }
 
-int journal_read_after(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
-{
-	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
-	const char *want = jsonx_str(t, "sha256_after");
-	char name[32], sha[SHA256_HEX_LEN + 1];
-	struct sbuf path;
-	int ret;
-
-	*buf = NULL;
-	*len = 0;
-	snprintf(name, sizeof(name), "after-%zu.bin", i);
-	if (!t || !want || !jsonx_str(t, "after_copy") || strcmp(jsonx_str(t, "after_copy"), name) != 0)
-		return gt_fail(e, GT_REFUSED, "journal entry '%s' has no copy of what target %zu became", j->id, i + 1);
-	sbuf_init(&path);
-	sbuf_addf(&path, "%s/%s", j->dir, name);
-	ret = read_whole_file(path.buf, SAFEFILE_MAX_BYTES, buf, len, e);
-	sbuf_release(&path);
-	if (ret < 0)
-		return -1;
-	sha256_hex(*buf, *len, sha);
-	if (strcmp(sha, want) != 0) {
-		free(*buf);
-		*buf = NULL;
-		return gt_fail(e, GT_REFUSED, "journal entry '%s': the saved copy %s does not match its recorded SHA-256 "
-			       "(the journal was changed or damaged)", j->id, name);
-	}
-	return 0;
-}
-
 int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after, size_t len, struct json_object *extra,
 			 struct gt_error *e)
 {
@@ -701,19 +672,25 @@ int journal_update_after(struct journal_entry *j, size_t i, const uint8_t *after
 	return save_doc(j, e);
 }
 
-int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
+/* Copy "before" or "after" of target i, checked against the hash the entry recorded for it. */
+static int read_copy(const struct journal_entry *j, size_t i, const char *which, const char *missing, uint8_t **buf,
+		     size_t *len, struct gt_error *e)
 {
 	struct json_object *t = json_object_array_get_idx(json_object_object_get(j->doc, "targets"), i);
-	const char *want = jsonx_str(t, "sha256_before");
-	char name[32], sha[SHA256_HEX_LEN + 1];
+	char name[32], key[32], sha[SHA256_HEX_LEN + 1];
+	const char *want, *copy;
 	struct sbuf path;
 	int ret;
 
 	*buf = NULL;
 	*len = 0;
-	snprintf(name, sizeof(name), "before-%zu.bin", i);
-	if (!t || !want || !jsonx_str(t, "before_copy") || strcmp(jsonx_str(t, "before_copy"), name) != 0)
-		return gt_fail(e, GT_REFUSED, "journal entry '%s' has no copy of target %zu", j->id, i + 1);
+	snprintf(name, sizeof(name), "%s-%zu.bin", which, i);
+	snprintf(key, sizeof(key), "sha256_%s", which);
+	want = jsonx_str(t, key);
+	snprintf(key, sizeof(key), "%s_copy", which);
+	copy = jsonx_str(t, key);
+	if (!t || !want || !copy || strcmp(copy, name) != 0)
+		return gt_fail(e, GT_REFUSED, "journal entry '%s' has no copy of %s %zu", j->id, missing, i + 1);
 	sbuf_init(&path);
 	sbuf_addf(&path, "%s/%s", j->dir, name);
 	ret = read_whole_file(path.buf, SAFEFILE_MAX_BYTES, buf, len, e);
@@ -728,6 +705,16 @@ int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, 
 			       "(the journal was changed or damaged)", j->id, name);
 	}
 	return 0;
+}
+
+int journal_read_before(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
+{
+	return read_copy(j, i, "before", "target", buf, len, e);
+}
+
+int journal_read_after(const struct journal_entry *j, size_t i, uint8_t **buf, size_t *len, struct gt_error *e)
+{
+	return read_copy(j, i, "after", "what became of target", buf, len, e);
 }
 
 /* ---- recovery ---- */
