@@ -73,6 +73,12 @@ test_expect_success 'validate: the GPO holds the value and DCs will apply it' '
 	grep -q "^ok: " out && grep -q "^applies: linked to $OU" out
 '
 
+test_expect_success 'validate as the first use of a state directory: it is made, not an I/O error' '
+	GPOTOOL_STATE_DIR=$PWD/fresh-state dom validate kdc-enforce --domain "$DC_DNS_DOMAIN" \
+		--gpo-name "KDC enforcement" >out 2>err &&
+	grep -q "^ok: " out && test -d fresh-state && ! ls fresh-state | grep -q "^domain-"
+'
+
 test_expect_success 'a re-run is a no-op: nothing written, versions as they were' '
 	guid=$(cat kdc.guid) &&
 	dom stage kdc-enforce --domain "$DC_DNS_DOMAIN" --gpo-name "KDC enforcement" --link "$OU" >out 2>err &&

@@ -31,6 +31,7 @@
 #include "gpo/adattrs.h"
 #include "gpo/gpp.h"
 #include "gpo/gptini.h"
+#include "state/statedir.h"
 
 /* A GPO folder is small; one that is not is not fetched whole into the state directory. */
 #define MIRROR_MAX_FILES 4096
@@ -119,6 +120,10 @@ static int make_mirror(struct target *t, struct gt_error *e)
 	struct domain_target *d = priv(t);
 	struct sbuf p;
 
+	/* a read (validate, gpo fetch) may be the first use of the state directory: made as the
+	 * journal makes it, with the same checks */
+	if (statedir_prepare(t->env->state_dir, e) < 0)
+		return -1;
 	sbuf_init(&p);
 	sbuf_addf(&p, "%s/domain-XXXXXX", t->env->state_dir);
 	if (!mkdtemp(p.buf)) {
