@@ -14,6 +14,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_hive_export_entry,
 	&cmd_hive_import_entry,
 	&cmd_hive_new_entry,
+	&cmd_hive_recover_entry,
 	&cmd_gpo_new_entry,
 	&cmd_gpo_show_entry,
 	&cmd_gpo_set_entry,
@@ -327,6 +328,12 @@ void cmd_print_usage(FILE *out)
 		     "            3 refused as unsafe or invalid (nothing written), 4 I/O or internal error (nothing written)\n");
 }
 
+void cmd_hive_logs_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a)
+{
+	ctx->hive_logs.paths = cmd_opt_all(entry, a, "log", &ctx->hive_logs.n);
+	ctx->hive_logs.ignore_logs = cmd_opt(entry, a, "ignore-logs") != NULL;
+}
+
 void cmd_target_options(const struct cmd_entry *entry, const struct cmd_args *a, const char **given)
 {
 	for (size_t i = 0; target_kind_at(i); i++)
@@ -351,6 +358,7 @@ static int open_target_arg(struct gt_ctx *ctx, const struct cmd_entry *entry, co
 				     .user_side = cmd_opt(entry, a, "user") != NULL };
 	const struct target_ops *ops = kind_of_group(entry);
 
+	cmd_hive_logs_options(ctx, entry, a);
 	if (!ops)
 		return gt_fail(e, GT_FAILED, "internal error: no target kind for '%s'", entry->name);
 	return run_target_open(ctx, t, ops, &rq, e);

@@ -89,10 +89,14 @@ void cmd_target_options(const struct cmd_entry *entry, const struct cmd_args *a,
  * recovered), ready for target_plan. */
 struct hivetx *cmd_target_read_hive(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a,
 				    struct target *t, struct gt_error *e);
+/* --log FILE... and --ignore-logs, where the command takes them: how a dirty hive's
+ * transaction logs are taken (hive/hivetx.h). */
+void cmd_hive_logs_options(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a);
 int cmd_target_write(struct gt_ctx *ctx, const struct cmd_entry *entry, const struct cmd_args *a, struct target *t,
 		     struct gt_error *e);
 
 extern const struct cmd_entry cmd_hive_info_entry;
+extern const struct cmd_entry cmd_hive_recover_entry;
 extern const struct cmd_entry cmd_hive_get_entry;
 extern const struct cmd_entry cmd_hive_set_entry;
 extern const struct cmd_entry cmd_hive_delete_entry;

@@ -21,9 +21,9 @@ static int exec_hive_delete(struct gt_ctx *ctx, const struct cmd_args *a, struct
 
 const struct cmd_entry cmd_hive_delete_entry = {
 	.name = "hive delete",
-	.args_usage = "HIVE KEY [NAME]",
+	.args_usage = "HIVE KEY [NAME] [--log FILE]... [--ignore-logs]",
 	.summary = "delete a value, or a key and its subtree; verified, journaled",
-	.options = { "kind=", NULL },
+	.options = { "kind=", "log=*", "ignore-logs", NULL },
 	.min_args = 2,
 	.max_args = 3,
 	.audited = 1,

@@ -182,7 +182,7 @@ const struct cmd_entry cmd_hive_export_entry = {
 	.name = "hive export",
 	.args_usage = "HIVE [KEY] [--output FILE] [--utf8]",
 	.summary = "export a key's subtree as a regedit .reg file",
-	.options = { "kind=", "output=", "utf8", NULL },
+	.options = { "kind=", "output=", "utf8", "log=*", NULL },
 	.min_args = 1,
 	.max_args = 2,
 	.exec = exec_hive_export,

@@ -119,7 +119,7 @@ const struct cmd_entry cmd_hive_get_entry = {
 	.name = "hive get",
 	.args_usage = "HIVE KEY [NAME]",
 	.summary = "print a value in .reg notation (exit 1 if absent), or a key's values",
-	.options = { "kind=", NULL },
+	.options = { "kind=", "log=*", NULL },
 	.min_args = 2,
 	.max_args = 3,
 	.exec = exec_hive_get,

@@ -63,9 +63,9 @@ static int exec_hive_import(struct gt_ctx *ctx, const struct cmd_args *a, struct
 
 const struct cmd_entry cmd_hive_import_entry = {
 	.name = "hive import",
-	.args_usage = "HIVE REGFILE",
+	.args_usage = "HIVE REGFILE [--log FILE]... [--ignore-logs]",
 	.summary = "apply a .reg file as one verified, journaled change",
-	.options = { "kind=", NULL },
+	.options = { "kind=", "log=*", "ignore-logs", NULL },
 	.min_args = 2,
 	.max_args = 2,
 	.audited = 1,

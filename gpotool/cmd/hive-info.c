@@ -106,6 +106,53 @@ out:
 	return r;
 }
 
+/* Which logs lie beside the hive (or were named), what each holds, and what became of them. */
+static int show_logs(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
+{
+	struct sbuf line;
+
+	if (hivetx_load_logs(tx, &ctx->hive_logs, e) < 0)
+		return -1;
+	sbuf_init(&line);
+	if (tx->nlogs == 0)
+		out_text(ctx, "%-20s %s\n", "transaction logs", "none beside it (.LOG, .LOG1, .LOG2)");
+	for (size_t i = 0; i < tx->nlogs; i++) {
+		const struct hivelog_info *in = &tx->logs[i].info;
+
+		sbuf_reset(&line);
+		sbuf_addf(&line, "%s: %s", tx->logs[i].name, hivelog_format_name(in->format));
+		if (in->format != HIVELOG_EMPTY)
+			sbuf_addf(&line, ", %zu bytes", tx->logs[i].file.len);
+		if (in->format == HIVELOG_NEW)
+			sbuf_addf(&line, in->entries ? ", sequence %u, entries %u..%u" : ", sequence %u, no entry", in->seq1,
+				  in->first_seq, in->last_seq);
+		else if (in->format == HIVELOG_OLD)
+			sbuf_addf(&line, ", sequence %u, %zu dirty pages", in->seq1, in->entries);
+		if (in->applies && in->format == HIVELOG_NEW)
+			sbuf_addf(&line, "; applied %u..%u", in->applied_first, in->applied_last);
+		else if (in->applies)
+			sbuf_addf(&line, "; applied");
+		else if (in->format != HIVELOG_EMPTY)
+			sbuf_addstr(&line, "; not applied");
+		if (in->why[0])
+			sbuf_addf(&line, " (%s)", in->why);
+		out_text(ctx, "%-20s %s\n", i ? "" : "transaction logs", line.buf);
+	}
+	if (tx->replayed) {
+		sbuf_reset(&line);
+		hivetx_replay_summary(tx, &line);
+		out_text(ctx, "%-20s %s; what follows is read from it (sequence numbers %u/%u)\n", "replay", line.buf,
+			 tx->replay.seq, tx->replay.seq);
+	} else if (tx->dirty) {
+		sbuf_reset(&line);
+		hivetx_dirty_reason(tx, 0, &line);
+		out_text(ctx, "%-20s not possible: it %s; what follows is the stale primary\n", "replay", line.buf);
+	}
+	sbuf_release(&line);
+	json_object_object_add(ctx->result, "transaction_logs", hivetx_logs_json(tx));
+	return 0;
+}
+
 static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
 {
 	const struct hive_header *h;
@@ -134,7 +181,12 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	json_object_object_add(ctx->result, "dirty", json_object_new_boolean(tx->dirty));
 	json_object_object_add(ctx->result, "sequence1", json_object_new_int64(h->seq1));
 	json_object_object_add(ctx->result, "sequence2", json_object_new_int64(h->seq2));
-	field(ctx, "checksum", "checksum", "ok");
+	field(ctx, "checksum", "checksum", h->checksum_stored == h->checksum_computed ? "ok"
+	      : "bad (the base block was recovered from a transaction log)");
+	if (show_logs(ctx, tx, e) < 0) {
+		target_close(&t);
+		return -1;
+	}
 	filetime_text(h->last_written, buf, sizeof(buf));
 	field(ctx, "last written", "last_written", buf);
 	field(ctx, "name in base block", "base_block_name", h->file_name);
@@ -162,9 +214,9 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 
 const struct cmd_entry cmd_hive_info_entry = {
 	.name = "hive info",
-	.args_usage = "HIVE [--kind KIND]",
-	.summary = "format, clean or dirty, kind, and for SYSTEM/SOFTWARE the role and build",
-	.options = { "kind=", NULL },
+	.args_usage = "HIVE [--kind KIND] [--log FILE]...",
+	.summary = "format, clean or dirty (and its logs), kind, and for SYSTEM/SOFTWARE the role and build",
+	.options = { "kind=", "log=*", NULL },
 	.min_args = 1,
 	.max_args = 1,
 	.exec = exec_hive_info,

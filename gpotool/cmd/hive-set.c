@@ -28,9 +28,9 @@ static int exec_hive_set(struct gt_ctx *ctx, const struct cmd_args *a, struct gt
 
 const struct cmd_entry cmd_hive_set_entry = {
 	.name = "hive set",
-	.args_usage = "HIVE KEY NAME TYPE DATA",
+	.args_usage = "HIVE KEY NAME TYPE DATA [--log FILE]... [--ignore-logs]",
 	.summary = "set a value (missing keys are created); verified, journaled",
-	.options = { "kind=", NULL },
+	.options = { "kind=", "log=*", "ignore-logs", NULL },
 	.min_args = 5,
 	.max_args = 5,
 	.audited = 1,

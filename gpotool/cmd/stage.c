@@ -58,6 +58,7 @@ static int exec_stage(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_er
 	json_object_object_add(ctx->result, "template", json_object_new_string(t.name));
 	template_setting(&t, &s);
 	cmd_target_options(&cmd_stage_entry, a, given);
+	cmd_hive_logs_options(ctx, &cmd_stage_entry, a);
 	/* the target first: a path that is not there is said before anything about the value */
 	ret = preflight_open_target(ctx, given, &s, &target, e);
 	if (ret == 0)
@@ -85,7 +86,7 @@ const struct cmd_entry cmd_stage_entry = {
 	.args_usage = "TEMPLATE (--hive FILE | --image WINDIR | --gpo DIR | --domain DNS (--gpo-name NAME | --gpo-guid GUID) "
 		      "[--create] [--link DN] CONN) [--value N] [--dry-run] [--force]",
 	.summary = "stage a template: preflight, plan, apply, verify, journal",
-	.options = { "hive=", "image=", "gpo=", "value=", "dry-run", "force", "create", "link=", CMD_DOMAIN_OPTIONS, NULL },
+	.options = { "hive=", "image=", "gpo=", "value=", "dry-run", "force", "create", "link=", "ignore-logs", CMD_DOMAIN_OPTIONS, NULL },
 	.min_args = 1,
 	.max_args = 1,
 	.audited = 1,

@@ -37,6 +37,15 @@ void report_warn(const struct report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+void report_note(const struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(r, REPORT_NOTE, fmt, ap);
+	va_end(ap);
+}
+
 void report_field(const struct report *r, const char *field, struct json_object *v)
 {
 	json_object_object_add(r->result, field, v);

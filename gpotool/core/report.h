@@ -20,6 +20,7 @@ struct report {
 
 void report_text(const struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_warn(const struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_note(const struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets field of the JSON result to v (owned by the result from now on; NULL is JSON null). */
 void report_field(const struct report *r, const char *field, struct json_object *v);
 

@@ -2,11 +2,15 @@
 #include "hive/hivetx.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/digest.h"
 #include "core/fault.h"
@@ -93,106 +97,361 @@ static int check_unchanged(struct hivetx *tx, struct gt_error *e)
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* ---- transaction logs ---- */
+
+/* Where a log's suffix puts it: .LOG1 and .LOG2 first (Windows' dual logs, and the file
+ * recovery tries first), then .LOG (a single log, or a dummy left by an installation image). */
+static int log_rank(const char *tail)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return !strcasecmp(tail, ".LOG1") ? 0 : !strcasecmp(tail, ".LOG2") ? 1 : !strcasecmp(tail, ".LOG") ? 2 : -1;
 }
 
-/* The transaction logs Windows keeps beside a hive: NAME.LOG (before Windows 8.1), NAME.LOG1
- * and NAME.LOG2, in any case (a copy from an NTFS volume keeps Windows' spelling, "SYSTEM.LOG1",
- * a tool may lower it). Appends "NAME.LOG1 (N bytes), NAME.LOG2 (empty)"; returns how many. */
-static size_t find_logs(const char *path, struct sbuf *out)
+struct log_name {
+	char *name;
+	int rank;
+};
+
+static int cmp_log_names(const void *a, const void *b)
+{
+	const struct log_name *x = a, *y = b;
+
+	return x->rank != y->rank ? x->rank - y->rank : strcmp(x->name, y->name);
+}
+
+/* The transaction logs Windows keeps beside a hive: NAME.LOG1, NAME.LOG2 and NAME.LOG, in any
+ * case (a copy from an NTFS volume keeps Windows' spelling, "SYSTEM.LOG1", a tool may lower
+ * it). *paths gets "DIR/NAME" for each, caller-freed; returns how many. */
+static size_t find_logs(const char *path, char ***paths)
 {
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	char *dir = slash ? xmemdup(path, (size_t)(slash - path) + 1) : xstrdup(".");
 	size_t blen = strlen(base), n = 0, cap = 0;
-	char **names = NULL;
+	struct log_name *names = NULL;
 	struct dirent *d;
 	DIR *dp;
 
 	if (slash)
 		dir[slash - path] = '\0';
 	dp = opendir(slash == path ? "/" : dir);
-
 	while (dp && (d = readdir(dp))) {
-		const char *tail = d->d_name + blen;
+		int rank = strncasecmp(d->d_name, base, blen) ? -1 : log_rank(d->d_name + blen);
 
-		if (strncasecmp(d->d_name, base, blen) != 0 ||
-		    (strcasecmp(tail, ".LOG") && strcasecmp(tail, ".LOG1") && strcasecmp(tail, ".LOG2")))
+		if (rank < 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 4;
 			names = xrealloc(names, cap * sizeof(*names));
 		}
-		names[n++] = xstrdup(d->d_name);
+		names[n++] = (struct log_name){ xstrdup(d->d_name), rank };
 	}
 	if (dp)
 		closedir(dp);
 	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
+		qsort(names, n, sizeof(*names), cmp_log_names);
+	*paths = n ? xcalloc(n, sizeof(char *)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		struct sbuf full;
-		struct stat st;
 
 		sbuf_init(&full);
-		sbuf_addf(&full, "%s/%s", slash == path ? "" : dir, names[i]);
-		sbuf_addf(out, "%s%s", i ? ", " : "", names[i]);
-		if (lstat(full.buf, &st) == 0 && S_ISREG(st.st_mode))
-			sbuf_addf(out, st.st_size ? " (%lld bytes)" : " (empty)", (long long)st.st_size);
+		sbuf_addf(&full, "%s/%s", slash == path ? "" : slash ? dir : ".", names[i].name);
+		(*paths)[i] = sbuf_detach(&full, NULL);
 		sbuf_release(&full);
-		free(names[i]);
+		free(names[i].name);
 	}
 	free(names);
 	free(dir);
 	return n;
 }
 
-void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refusing, struct sbuf *out)
+static const char *base_name(const char *path)
 {
-	struct sbuf logs;
+	const char *slash = strrchr(path, '/');
 
-	sbuf_init(&logs);
-	sbuf_addf(out, "is dirty (sequence numbers %u != %u)", h->seq1, h->seq2);
-	if (find_logs(path, &logs) == 0)
-		sbuf_addstr(out, " and no transaction log (.LOG, .LOG1, .LOG2) is beside it: its newest changes were in "
-			    "the logs and are lost with them");
-	else
-		sbuf_addf(out, ": its transaction logs %s beside it hold changes not yet in it, which gpotool does not "
-			  "replay yet", logs.buf);
-	if (refusing)
-		sbuf_addstr(out, logs.len ? "; load it once on Windows (or replay the logs) before editing it"
-			    : "; copy its logs along with it, or load it once on Windows, before editing it");
-	sbuf_release(&logs);
+	return slash ? slash + 1 : path;
 }
 
-static int open_checked(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e)
+/* Reads each log whole (locked with the hive for a write: nothing may change it between the
+ * replay and the journal's copy of it). */
+static int open_logs(struct hivetx *tx, const char *path, int write, const struct hivetx_logs_opts *lo, struct gt_error *e)
+{
+	char **found = NULL;
+	size_t n = lo && lo->n ? lo->n : find_logs(path, &found);
+	int ret = 0;
+
+	if (n > HIVELOG_MAX_FILES) {
+		struct sbuf names;
+
+		sbuf_init(&names);
+		for (size_t i = 0; i < n; i++)
+			sbuf_addf(&names, "%s%s", i ? ", " : "", found ? base_name(found[i]) : lo->paths[i]);
+		ret = gt_fail(e, GT_REFUSED, "more transaction logs than a hive has (%s): name the right ones with --log", names.buf);
+		sbuf_release(&names);
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const char *p = found ? found[i] : lo->paths[i];
+		struct hivetx_log *l = &tx->logs[tx->nlogs];
+
+		l->file.fd = -1;
+		if (safefile_open(p, write, &l->file, e) < 0) {
+			ret = gt_prefix(e, "transaction log '%s': ", p);
+			break;
+		}
+		l->name = base_name(l->file.path);
+		tx->nlogs++;
+	}
+	for (size_t i = 0; found && i < n; i++)
+		free(found[i]);
+	free(found);
+	return ret;
+}
+
+/* The view: a memory file only this process can reach, which hivex and libregf open by its
+ * descriptor like any hive. */
+static int make_view(struct hivetx *tx, uint8_t *view, size_t len, struct gt_error *e)
+{
+	size_t done = 0;
+	int fd = memfd_create("gpotool-replayed-hive", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return gt_fail(e, GT_FAILED, "cannot make a private copy to replay the logs into: %s", strerror(errno));
+	while (done < len) {
+		ssize_t w = write(fd, view + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return gt_fail(e, GT_FAILED, "cannot write the private copy the logs are replayed into: %s",
+				       w < 0 ? strerror(errno) : "short write");
+		}
+		done += (size_t)w;
+	}
+	tx->view_fd = fd;
+	tx->view_len = len;
+	tx->replayed = 1;
+	return 0;
+}
+
+/* Replays the logs onto the primary as it is on disk (mapped, not copied). */
+static int replay_logs(struct hivetx *tx, struct gt_error *e)
+{
+	const uint8_t *bytes[HIVELOG_MAX_FILES];
+	size_t lens[HIVELOG_MAX_FILES], size = (size_t)tx->file.st.st_size, view_len = 0;
+	struct hivelog_info infos[HIVELOG_MAX_FILES];
+	uint8_t *view = NULL;
+	void *primary;
+	int r;
+
+	for (size_t i = 0; i < tx->nlogs; i++) {
+		bytes[i] = tx->logs[i].file.bytes;
+		lens[i] = tx->logs[i].file.len;
+	}
+	primary = mmap(NULL, size, PROT_READ, MAP_PRIVATE, tx->file.fd, 0);
+	if (primary == MAP_FAILED)
+		return gt_fail(e, GT_FAILED, "cannot read it to replay its logs: %s", strerror(errno));
+	r = hivelog_replay(primary, size, bytes, lens, tx->nlogs, SAFEFILE_MAX_BYTES, infos, &tx->replay, &view, &view_len, e);
+	munmap(primary, size);
+	for (size_t i = 0; i < tx->nlogs; i++)
+		tx->logs[i].info = infos[i];
+	if (r == 1) {
+		r = make_view(tx, view, view_len, e);
+		free(view);
+	}
+	return r;
+}
+
+void hivetx_describe_log(const struct hivetx_log *l, struct sbuf *out)
+{
+	const struct hivelog_info *i = &l->info;
+
+	sbuf_addstr(out, l->name);
+	if (i->format == HIVELOG_EMPTY) {
+		sbuf_addstr(out, " (empty)");
+		return;
+	}
+	sbuf_addf(out, " (%zu bytes", l->file.len);
+	if (i->format == HIVELOG_NEW && i->entries)
+		sbuf_addf(out, ", entries %u..%u", i->first_seq, i->last_seq);
+	else if (i->format == HIVELOG_OLD)
+		sbuf_addf(out, ", old format, %zu dirty pages", i->entries);
+	sbuf_addstr(out, ")");
+	if (i->why[0])
+		sbuf_addf(out, ": %s", i->why);
+}
+
+void hivetx_dirty_reason(const struct hivetx *tx, int refusing, struct sbuf *out)
+{
+	const struct hive_header *h = &tx->hdr;
+
+	if (h->checksum_stored != h->checksum_computed)
+		sbuf_addstr(out, "is dirty (its base-block checksum is bad)");
+	else
+		sbuf_addf(out, "is dirty (sequence numbers %u != %u)", h->seq1, h->seq2);
+	if (tx->nlogs == 0) {
+		sbuf_addstr(out, " and no transaction log (.LOG, .LOG1, .LOG2) is beside it: its newest changes were in "
+			    "the logs and are lost with them");
+	} else {
+		sbuf_addstr(out, ": none of its transaction logs can be replayed: ");
+		for (size_t i = 0; i < tx->nlogs; i++) {
+			sbuf_addstr(out, i ? "; " : "");
+			hivetx_describe_log(&tx->logs[i], out);
+		}
+	}
+	if (refusing)
+		sbuf_addstr(out, tx->nlogs ? "; replace them with good copies (or load the hive once on Windows) before editing "
+			    "it, or give --ignore-logs to edit the stale primary anyway (recorded in the audit)"
+			    : "; copy its logs along with it, or load it once on Windows, before editing it, or give "
+			    "--ignore-logs to edit the stale primary anyway (recorded in the audit)");
+}
+
+void hivetx_replay_summary(const struct hivetx *tx, struct sbuf *out)
+{
+	const struct hivelog_replay *r = &tx->replay;
+
+	sbuf_addstr(out, "replayed its transaction logs into a private copy: ");
+	for (size_t k = 0; k < r->norder; k++) {
+		const struct hivetx_log *l = &tx->logs[r->order[k]];
+
+		sbuf_addf(out, "%s%s ", k ? ", " : "", l->name);
+		if (r->format == HIVELOG_OLD)
+			sbuf_addf(out, "%zu dirty pages", l->info.applied);
+		else
+			sbuf_addf(out, "entr%s %u..%u", l->info.applied == 1 ? "y" : "ies", l->info.applied_first, l->info.applied_last);
+	}
+	if (r->format == HIVELOG_OLD)
+		sbuf_addstr(out, " (old format)");
+	else
+		sbuf_addf(out, " (%zu entr%s)", r->entries, r->entries == 1 ? "y" : "ies");
+	if (r->base_block_bad)
+		sbuf_addf(out, "; its bad base block was taken from %s", tx->logs[r->order[0]].name);
+	for (size_t i = 0; i < tx->nlogs; i++)
+		if (tx->logs[i].info.applies && tx->logs[i].info.why[0])
+			sbuf_addf(out, "; %s: %s", tx->logs[i].name, tx->logs[i].info.why);
+}
+
+struct json_object *hivetx_logs_json(const struct hivetx *tx)
+{
+	struct json_object *o = json_object_new_object(), *logs = json_object_new_array();
+	const struct hivelog_replay *r = &tx->replay;
+
+	for (size_t i = 0; i < tx->nlogs; i++) {
+		const struct hivelog_info *in = &tx->logs[i].info;
+		struct json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "path", json_object_new_string(tx->logs[i].file.path));
+		json_object_object_add(l, "name", json_object_new_string(tx->logs[i].name));
+		json_object_object_add(l, "size", json_object_new_int64((int64_t)tx->logs[i].file.len));
+		json_object_object_add(l, "format", json_object_new_string(in->format == HIVELOG_NEW ? "new"
+			: in->format == HIVELOG_OLD ? "old" : in->format == HIVELOG_EMPTY ? "empty" : "invalid"));
+		if (in->format == HIVELOG_NEW || in->format == HIVELOG_OLD) {
+			json_object_object_add(l, "sequence", json_object_new_int64(in->seq1));
+			json_object_object_add(l, "entries", json_object_new_int64((int64_t)in->entries));
+		}
+		if (in->format == HIVELOG_NEW && in->entries) {
+			json_object_object_add(l, "first_seq", json_object_new_int64(in->first_seq));
+			json_object_object_add(l, "last_seq", json_object_new_int64(in->last_seq));
+		}
+		json_object_object_add(l, "applies", json_object_new_boolean(in->applies));
+		if (in->applies) {
+			json_object_object_add(l, "applied", json_object_new_int64((int64_t)in->applied));
+			if (in->format == HIVELOG_NEW) {
+				json_object_object_add(l, "applied_first", json_object_new_int64(in->applied_first));
+				json_object_object_add(l, "applied_last", json_object_new_int64(in->applied_last));
+			}
+		}
+		json_object_object_add(l, "why", in->why[0] ? json_object_new_string(in->why) : NULL);
+		json_object_array_add(logs, l);
+	}
+	json_object_object_add(o, "dirty", json_object_new_boolean(tx->dirty));
+	json_object_object_add(o, "replayed", json_object_new_boolean(tx->replayed));
+	json_object_object_add(o, "stale_primary", json_object_new_boolean(tx->stale));
+	if (tx->replayed) {
+		struct json_object *order = json_object_new_array();
+
+		for (size_t k = 0; k < r->norder; k++)
+			json_object_array_add(order, json_object_new_string(tx->logs[r->order[k]].name));
+		json_object_object_add(o, "applied", order);
+		json_object_object_add(o, "format", json_object_new_string(r->format == HIVELOG_OLD ? "old" : "new"));
+		json_object_object_add(o, "entries", json_object_new_int64((int64_t)r->entries));
+		if (r->format == HIVELOG_NEW) {
+			json_object_object_add(o, "first_seq", json_object_new_int64(r->first_seq));
+			json_object_object_add(o, "last_seq", json_object_new_int64(r->last_seq));
+		}
+		json_object_object_add(o, "base_block_from_log", json_object_new_boolean(r->base_block_bad));
+		json_object_object_add(o, "sequence_after", json_object_new_int64(r->seq));
+	}
+	json_object_object_add(o, "logs", logs);
+	return o;
+}
+
+int hivetx_load_logs(struct hivetx *tx, const struct hivetx_logs_opts *lo, struct gt_error *e)
+{
+	if (tx->dirty)
+		return 0;
+	if (open_logs(tx, tx->file.path, 0, lo, e) < 0 || replay_logs(tx, e) < 0)
+		return gt_prefix(e, "'%s': ", tx->file.path);
+	return 0;
+}
+
+/* A dirty hive: its logs replayed into the view, or, when none can be, refused for a write
+ * unless --ignore-logs says to edit the stale primary. */
+static int open_dirty(struct hivetx *tx, const char *path, int write, const struct hivetx_logs_opts *lo, struct gt_error *e)
+{
+	struct sbuf why;
+
+	if (open_logs(tx, path, write, lo, e) < 0 || replay_logs(tx, e) < 0)
+		return -1;
+	if (tx->replayed || !write || (lo && lo->ignore_logs)) {
+		tx->stale = !tx->replayed;
+		return 0;
+	}
+	sbuf_init(&why);
+	hivetx_dirty_reason(tx, 1, &why);
+	gt_fail(e, GT_REFUSED, "hive %s", why.buf);
+	sbuf_release(&why);
+	return -1;
+}
+
+static int open_checked(struct hivetx *tx, const char *path, int write, const char *kind_override,
+			const struct hivetx_logs_opts *lo, struct gt_error *e)
 {
 	char held[SAFEFILE_FD_NAME_MAX];
+	struct hive_header view_hdr;
 	struct regf_reader *r;
+	uint32_t minor;
+	int src;
 
 	if (safefile_open_head(path, write, HIVEFILE_HEAD_BYTES, &tx->file, e) < 0)
 		return -1;
-	/* a writer's libregf and hivex read the locked file itself, not whatever the name holds */
-	safefile_fd_name(tx->file.fd, held);
-	if (hivefile_read_header(tx->file.bytes, tx->file.len, &tx->hdr, e) < 0 ||
-	    hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, 1, e) < 0)
+	if (hivefile_read_header(tx->file.bytes, tx->file.len, &tx->hdr, e) < 0)
 		return -1;
-	tx->dirty = tx->hdr.seq1 != tx->hdr.seq2;
-	if (write && tx->dirty) {
-		struct sbuf why;
+	tx->dirty = tx->hdr.seq1 != tx->hdr.seq2 || tx->hdr.checksum_stored != tx->hdr.checksum_computed;
+	if (tx->dirty && open_dirty(tx, path, write, lo, e) < 0)
+		return -1;
+	minor = tx->hdr.minor;
+	if (tx->replayed) {
+		/* the replayed copy must pass every check a clean hive does */
+		uint8_t head[HIVEFILE_HEAD_BYTES];
+		ssize_t got = pread(tx->view_fd, head, sizeof(head), 0);
 
-		sbuf_init(&why);
-		hivetx_dirty_reason(path, &tx->hdr, 1, &why);
-		gt_fail(e, GT_REFUSED, "hive %s", why.buf);
-		sbuf_release(&why);
+		if (got < 0 || hivefile_read_header(head, (size_t)got, &view_hdr, e) < 0 ||
+		    hivefile_check_safe(head, (size_t)got, tx->view_len, 0, e) < 0)
+			return got < 0 ? gt_fail(e, GT_FAILED, "cannot read the replayed copy: %s", strerror(errno))
+				       : gt_prefix(e, "with its logs replayed: ");
+		minor = view_hdr.minor;
+	} else if (hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, 1, e) < 0) {
 		return -1;
 	}
+	/* a writer's libregf and hivex read the locked file itself (or the replayed copy), not
+	 * whatever the name holds */
+	src = tx->replayed ? tx->view_fd : tx->file.fd;
+	safefile_fd_name(src, held);
 	if (write) {
-		if (verify_open_fd(tx->file.fd, &r, e) < 0)
+		if (verify_open_fd(src, &r, e) < 0)
 			return -1;
 		verify_close(r);
 	}
-	if (hive_open(write ? held : path, write, tx->hdr.minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
+	if (hive_open(write || tx->replayed ? held : path, write, minor, &tx->hive, e) < 0 || check_unchanged(tx, e) < 0)
 		return -1;
 	/* an edit must not build on a damaged tree, even far from the key it touches; and a
 	 * read must not report as sound (export, get) what info and every writer refuse */
@@ -212,10 +471,17 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 
 int hivetx_open(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e)
 {
+	return hivetx_open_logs(tx, path, write, kind_override, NULL, e);
+}
+
+int hivetx_open_logs(struct hivetx *tx, const char *path, int write, const char *kind_override,
+		     const struct hivetx_logs_opts *lo, struct gt_error *e)
+{
 	memset(tx, 0, sizeof(*tx));
 	tx->file.fd = -1;
+	tx->view_fd = -1;
 	plan_init(&tx->plan);
-	if (open_checked(tx, path, write, kind_override, e) < 0) {
+	if (open_checked(tx, path, write, kind_override, lo, e) < 0) {
 		if (e->code != GT_USAGE)
 			gt_prefix(e, "'%s': ", path);
 		hivetx_close(tx);
@@ -228,11 +494,16 @@ void hivetx_close(struct hivetx *tx)
 {
 	hive_close(tx->hive);
 	safefile_close(&tx->file);
+	for (size_t i = 0; i < tx->nlogs; i++)
+		safefile_close(&tx->logs[i].file);
+	if (tx->replayed && tx->view_fd >= 0)
+		close(tx->view_fd);
 	plan_release(&tx->plan);
 	free(tx->journal_id);
 	free(tx->warning);
 	memset(tx, 0, sizeof(*tx));
 	tx->file.fd = -1;
+	tx->view_fd = -1;
 }
 
 const char *hivetx_prefix(const struct hivetx *tx)
@@ -757,27 +1028,65 @@ static int verify_written(struct hivetx *tx, struct gt_error *e)
 	return ret;
 }
 
+/* A dirty hive's logs go into the journal beside it, unchanged by the write (a clean primary
+ * whose sequence numbers are above all of theirs is one Windows never replays them onto), so
+ * that a rollback puts back the whole set as it was. */
+#define LOG_FILE_KIND "hive-log"
+
+struct log_targets {
+	struct journal_target t[1 + HIVELOG_MAX_FILES];
+	char sha[HIVELOG_MAX_FILES][SHA256_HEX_LEN + 1];
+	struct plan none;
+	size_t n;
+};
+
+static void add_log_targets(struct hivetx *tx, struct log_targets *lt)
+{
+	plan_init(&lt->none);
+	for (size_t i = 0; i < tx->nlogs; i++) {
+		const struct locked_file *f = &tx->logs[i].file;
+
+		sha256_hex(f->bytes, f->len, lt->sha[i]);
+		lt->t[lt->n++] = (struct journal_target){
+			.path = f->path, .existed = 1, .kind = LOG_FILE_KIND, .detail = tx->logs[i].name,
+			.key_prefix = hivetx_prefix(tx), .before = f->bytes, .before_len = f->len, .plan = &lt->none,
+			.after_sha256 = lt->sha[i],
+		};
+	}
+}
+
 /* The temp file holds the new hive, checked: journal, rename, complete. */
 static int commit_staged(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta_in, struct gt_error *e)
 {
 	struct journal_meta meta = *meta_in;
 	struct journal_entry *j = NULL;
 	char after[SHA256_HEX_LEN + 1], before[SHA256_HEX_LEN + 1];
-	struct journal_target t = {
+	struct log_targets lt = { .n = 1 };
+	struct json_object *extra = NULL;
+	int ret;
+
+	lt.t[0] = (struct journal_target){
 		.path = tx->file.path, .existed = 1, .kind = "hive", .detail = hive_kind_name(tx->kind),
 		.key_prefix = hivetx_prefix(tx), .before_file = &tx->file, .before_sha256 = before,
 		.before_len = (size_t)tx->file.st.st_size, .plan = &tx->plan,
 	};
-
 	/* the journal's copy is taken from the locked file: it must still be what hivex read */
 	if (check_unchanged(tx, e) < 0 || sha256_fd_hex(tx->file.fd, before, e) < 0 ||
 	    sha256_fd_hex(tx->file.tmp_fd, after, e) < 0)
 		return -1;
-	t.after_sha256 = after;
-	t.staged = tx->file.tmp_path;
+	lt.t[0].after_sha256 = after;
+	lt.t[0].staged = tx->file.tmp_path;
 	meta.target_kind = "hive";
 	meta.target_path = tx->file.path;
-	if (journal_begin(state_dir, &meta, &t, 1, &j, e) < 0)
+	if (tx->dirty && !meta.extra) {
+		add_log_targets(tx, &lt);
+		extra = json_object_new_object();
+		json_object_object_add(extra, "transaction_logs", hivetx_logs_json(tx));
+		meta.extra = extra;
+	}
+	ret = journal_begin(state_dir, &meta, lt.t, lt.n, &j, e);
+	json_object_put(extra);
+	if (ret < 0)
 		return -1;
 	fault_point(FAULT_HIVE_BEFORE_RENAME);
 	if (safefile_tmp_commit(&tx->file, e) < 0) {
@@ -828,25 +1137,233 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
 	return 0;
 }
 
-int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const char *state_dir,
-			const struct journal_meta *meta, struct gt_error *e)
+/* libregf reads the plan back from check, a copy of what goes in place (or, for a dirty copy,
+ * of it with its logs replayed). */
+static int check_plan_in(const struct plan *p, const uint8_t *check, size_t len, struct gt_error *e)
+{
+	struct hivetx scratch = { .view_fd = -1 };
+	struct regf_reader *r;
+	int ret;
+
+	if (make_view(&scratch, (uint8_t *)check, len, e) < 0)
+		return -1;
+	ret = verify_open_fd(scratch.view_fd, &r, e);
+	if (ret == 0) {
+		ret = check_plan(p, r, e);
+		verify_close(r);
+	}
+	close(scratch.view_fd);
+	return ret;
+}
+
+static int commit_bytes_checked(struct hivetx *tx, const uint8_t *bytes, size_t len, const uint8_t *check, size_t check_len,
+				int dirty, const char *state_dir, const struct journal_meta *meta, struct gt_error *e)
 {
 	struct hive_header hdr;
 	struct regf_reader *r;
 	int ret;
 
-	/* what goes back must be a hive this tool would accept as a target */
-	if (hivefile_read_header(bytes, len, &hdr, e) < 0 || hivefile_check_safe(bytes, len, len, 0, e) < 0)
+	/* what goes back must be a hive this tool would accept as a target (a dirty one, when it
+	 * was one before and its logs go back with it) */
+	if (hivefile_read_header(bytes, len, &hdr, e) < 0 || hivefile_check_safe(bytes, len, len, dirty, e) < 0)
 		return gt_prefix(e, "'%s' left unchanged: the saved copy is not a sound hive: ", tx->file.path);
 	if (safefile_tmp_create(&tx->file, e) < 0 || safefile_tmp_write(&tx->file, bytes, len, e) < 0 ||
-	    safefile_tmp_finish(&tx->file, e) < 0 || verify_open_fd(tx->file.tmp_fd, &r, e) < 0)
+	    safefile_tmp_finish(&tx->file, e) < 0)
 		goto fail;
-	ret = check_plan(&tx->plan, r, e);
-	verify_close(r);
+	if (check == bytes) {
+		if (verify_open_fd(tx->file.tmp_fd, &r, e) < 0)
+			goto fail;
+		ret = check_plan(&tx->plan, r, e);
+		verify_close(r);
+	} else {
+		ret = check_plan_in(&tx->plan, check, check_len, e);
+	}
 	if (ret < 0 || commit_staged(tx, state_dir, meta, e) < 0)
 		goto fail;
 	return 0;
 fail:
 	safefile_tmp_discard(&tx->file);
 	return tx->file.lost ? -1 : gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
+}
+
+int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const char *state_dir,
+			const struct journal_meta *meta, struct gt_error *e)
+{
+	return commit_bytes_checked(tx, bytes, len, bytes, len, 0, state_dir, meta, e);
+}
+
+int hivetx_commit_dirty_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const uint8_t *check, size_t check_len,
+			      const char *state_dir, const struct journal_meta *meta, struct gt_error *e)
+{
+	return commit_bytes_checked(tx, bytes, len, check ? check : bytes, check ? check_len : len, 1, state_dir, meta, e);
+}
+
+/* ---- hive recover: what the replay changed, key by key ---- */
+
+struct diff {
+	struct hive *old, *new;
+	struct plan *plan;
+};
+
+static char *child_path(const char *parent, const char *name)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "%s%s%s", parent, *parent ? "\\" : "", name);
+	return sbuf_detach(&sb, NULL);
+}
+
+static int diff_values(struct diff *d, hive_key ko, hive_key kn, const char *path, struct gt_error *e)
+{
+	struct reg_value *ov = NULL, *nv = NULL;
+	size_t on = 0, nn = 0;
+	int ret = -1;
+
+	if ((ko && hive_values(d->old, ko, &ov, &on, e) < 0) || (kn && hive_values(d->new, kn, &nv, &nn, e) < 0))
+		goto out;
+	for (size_t i = 0; i < nn; i++) {
+		int at = find_value(ov, on, nv[i].name);
+		struct change *c;
+
+		if (at >= 0 && ov[at].type == nv[i].type && reg_value_equal_data(&ov[at], &nv[i]))
+			continue;
+		c = plan_add(d->plan, CH_SET_VALUE, path, nv[i].name);
+		if ((c->had_old = at >= 0))
+			reg_value_copy(&c->old, &ov[at]);
+		c->has_new = 1;
+		reg_value_copy(&c->new_value, &nv[i]);
+	}
+	for (size_t i = 0; i < on; i++)
+		if (find_value(nv, nn, ov[i].name) < 0) {
+			struct change *c = plan_add(d->plan, CH_DELETE_VALUE, path, ov[i].name);
+
+			c->had_old = 1;
+			reg_value_copy(&c->old, &ov[i]);
+		}
+	ret = 0;
+out:
+	reg_values_free(ov, on);
+	reg_values_free(nv, nn);
+	return ret;
+}
+
+/* A key on one side only: every key and value below it is added (side new) or deleted. */
+static int diff_one_side(struct diff *d, struct hive *h, hive_key k, const char *path, unsigned depth, struct gt_error *e)
+{
+	int added = h == d->new, ret = 0;
+	hive_key *kids;
+	size_t n;
+
+	if (depth > KEYPATH_MAX_DEPTH)
+		return gt_fail(e, GT_REFUSED, "key tree deeper than %u levels under '%s'", KEYPATH_MAX_DEPTH, path);
+	if (added)
+		plan_add(d->plan, CH_ADD_KEY, path, NULL);
+	if (diff_values(d, added ? 0 : k, added ? k : 0, path, e) < 0 || hive_subkeys(h, k, &kids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		char *name = hive_key_name(h, kids[i], e), *sub;
+
+		if (!name) {
+			ret = -1;
+			break;
+		}
+		sub = child_path(path, name);
+		ret = diff_one_side(d, h, kids[i], sub, depth + 1, e);
+		free(sub);
+		free(name);
+	}
+	free(kids);
+	if (ret == 0 && !added)
+		plan_add(d->plan, CH_DELETE_KEY, path, NULL);
+	return ret;
+}
+
+static int diff_keys(struct diff *d, hive_key ko, hive_key kn, const char *path, unsigned depth, struct gt_error *e)
+{
+	hive_key *kids;
+	size_t n;
+	int ret = 0;
+
+	if (depth > KEYPATH_MAX_DEPTH)
+		return gt_fail(e, GT_REFUSED, "key tree deeper than %u levels under '%s'", KEYPATH_MAX_DEPTH, path);
+	if (diff_values(d, ko, kn, path, e) < 0 || hive_subkeys(d->new, kn, &kids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		char *name = hive_key_name(d->new, kids[i], e), *sub;
+		hive_key other;
+		int r;
+
+		if (!name)
+			return free(kids), -1;
+		sub = child_path(path, name);
+		r = hive_child(d->old, ko, name, &other, e);
+		ret = r < 0 ? -1 : r ? diff_keys(d, other, kids[i], sub, depth + 1, e) : diff_one_side(d, d->new, kids[i], sub, depth + 1, e);
+		free(sub);
+		free(name);
+	}
+	free(kids);
+	if (ret < 0 || hive_subkeys(d->old, ko, &kids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		char *name = hive_key_name(d->old, kids[i], e), *sub;
+		hive_key other;
+		int r;
+
+		if (!name)
+			return free(kids), -1;
+		sub = child_path(path, name);
+		r = hive_child(d->new, kn, name, &other, e);
+		ret = r < 0 ? -1 : r ? 0 : diff_one_side(d, d->old, kids[i], sub, depth + 1, e);
+		free(sub);
+		free(name);
+	}
+	free(kids);
+	return ret;
+}
+
+static int read_view(const struct hivetx *tx, uint8_t **out, struct gt_error *e)
+{
+	uint8_t *buf = xmalloc(tx->view_len ? tx->view_len : 1);
+	size_t done = 0;
+
+	while (done < tx->view_len) {
+		ssize_t r = pread(tx->view_fd, buf + done, tx->view_len - done, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return gt_fail(e, GT_FAILED, "cannot read the replayed copy: %s", r < 0 ? strerror(errno) : "short read");
+		}
+		done += (size_t)r;
+	}
+	*out = buf;
+	return 0;
+}
+
+int hivetx_recover(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e)
+{
+	char held[SAFEFILE_FD_NAME_MAX];
+	struct gt_error unread = { 0 };
+	struct diff d = { .new = tx->hive, .plan = &tx->plan };
+	uint8_t *view = NULL;
+	int ret;
+
+	if (!tx->replayed)
+		return gt_fail(e, GT_FAILED, "internal error: '%s' has no replayed copy to write", tx->file.path);
+	/* a primary whose base block is bad cannot be read at all: nothing to compare with */
+	safefile_fd_name(tx->file.fd, held);
+	if (hive_open(held, 0, tx->hdr.minor, &d.old, &unread) == 0) {
+		ret = diff_keys(&d, hive_root(d.old), hive_root(d.new), "", 0, e);
+		hive_close(d.old);
+		if (ret < 0)
+			return gt_prefix(e, "'%s' left unchanged: ", tx->file.path);
+	}
+	gt_error_clear(&unread);
+	if (read_view(tx, &view, e) < 0)
+		return -1;
+	ret = hivetx_commit_bytes(tx, view, tx->view_len, state_dir, meta, e);
+	free(view);
+	return ret;
 }

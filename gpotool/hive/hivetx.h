@@ -9,12 +9,29 @@
 #include "core/error.h"
 #include "hive/hive.h"
 #include "hive/hivefile.h"
+#include "hive/hivelog.h"
 #include "state/journal.h"
 #include "reg/keypath.h"
 #include "state/plan.h"
 #include "core/safefile.h"
 #include "core/sbuf.h"
 #include "reg/winreg.h"
+
+/* A transaction log of the hive: found beside it (NAME.LOG, .LOG1, .LOG2 in any case) or named
+ * with --log; read whole, and locked with the hive for a write. */
+struct hivetx_log {
+	struct locked_file file;
+	const char *name;          /* its file name (in file.path) */
+	struct hivelog_info info;
+};
+
+/* How a dirty hive's logs are taken. */
+struct hivetx_logs_opts {
+	const char *const *paths;  /* --log FILE...: these instead of the files beside the hive */
+	size_t n;
+	int ignore_logs;           /* --ignore-logs: a write to a dirty hive whose logs cannot be
+				    * replayed goes to the stale primary (the caller audits it) */
+};
 
 struct hivetx {
 	struct locked_file file;
@@ -23,7 +40,16 @@ struct hivetx {
 	enum hive_kind kind;
 	int kind_detected;  /* 1 detected from content, 0 from --kind */
 	int writable;
-	int dirty;          /* read-only opens allow a dirty hive; say so */
+	int dirty;          /* sequence numbers differ or the base-block checksum is bad */
+	/* a dirty hive's logs and their replay: with replayed, hivex and libregf read view_fd (a
+	 * private memory file holding the primary with the logs applied), never the stale primary */
+	struct hivetx_log logs[HIVELOG_MAX_FILES];
+	size_t nlogs;
+	struct hivelog_replay replay;
+	int replayed;
+	int view_fd;
+	size_t view_len;
+	int stale;          /* dirty and read (or, with ignore_logs, written) as the stale primary */
 	size_t tree_keys, tree_values; /* counted by the tree check every open makes */
 	struct plan plan;
 	char *journal_id;   /* set by a commit that wrote something */
@@ -35,12 +61,29 @@ struct hivetx {
  * damaged one (hive_check_tree), so that no command reports as sound what another refuses.
  * kind_override is a --kind value or NULL. */
 int hivetx_open(struct hivetx *tx, const char *path, int write, const char *kind_override, struct gt_error *e);
+/* The same, saying how a dirty hive's logs are taken (NULL: beside it, never ignored). */
+int hivetx_open_logs(struct hivetx *tx, const char *path, int write, const char *kind_override,
+		     const struct hivetx_logs_opts *lo, struct gt_error *e);
 void hivetx_close(struct hivetx *tx);
 
-/* Why a dirty hive's data may be stale, naming the transaction logs found beside path (or
- * saying there are none and what that means); refusing adds what to do before an edit.
- * Appends "is dirty (sequence numbers A != B)..." to out. */
-void hivetx_dirty_reason(const char *path, const struct hive_header *h, int refusing, struct sbuf *out);
+/* What an open found about a dirty hive, for a reader's warning or a writer's refusal:
+ * "is dirty (sequence numbers A != B)" and then which logs were looked for and why none
+ * could be replayed (or that none is there and what that means). Appends to out. */
+void hivetx_dirty_reason(const struct hivetx *tx, int refusing, struct sbuf *out);
+/* What the replay did: "replayed its transaction logs: NAME.LOG1 entries 287..290, NAME.LOG2
+ * entries 291..300 (14 entries)". Appends to out. */
+void hivetx_replay_summary(const struct hivetx *tx, struct sbuf *out);
+/* A clean hive's logs, read and judged for hive info (a dirty hive's were, by the open). */
+int hivetx_load_logs(struct hivetx *tx, const struct hivetx_logs_opts *lo, struct gt_error *e);
+/* One log as "NAME (N bytes, entries A..B): why". Appends to out. */
+void hivetx_describe_log(const struct hivetx_log *l, struct sbuf *out);
+/* The logs and the replay as JSON (for hive info, and a write's journal and audit record). */
+struct json_object *hivetx_logs_json(const struct hivetx *tx);
+
+/* hive recover: the replayed hive alone, as the plan of what differs from the stale primary
+ * (every key and value), committed through the pipeline; an empty plan still writes, for the
+ * base block becomes clean. */
+int hivetx_recover(struct hivetx *tx, const char *state_dir, const struct journal_meta *meta, struct gt_error *e);
 
 /* Resolves a user key path to components below this hive's root: checks that it names
  * this hive, maps CurrentControlSet through Select\Current. kp released by the caller. */
@@ -68,6 +111,11 @@ int hivetx_commit(struct hivetx *tx, const char *state_dir, const struct journal
  * same pipeline; tx->plan says what that changes, and libregf must find each change in them. */
 int hivetx_commit_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const char *state_dir,
 			const struct journal_meta *meta, struct gt_error *e);
+/* The same for a copy that is a dirty hive: libregf checks the plan in check (the copy with
+ * its logs replayed; NULL: in the copy itself, whose logs could not be replayed) and the copy
+ * goes back as it is. */
+int hivetx_commit_dirty_bytes(struct hivetx *tx, const uint8_t *bytes, size_t len, const uint8_t *check, size_t check_len,
+			      const char *state_dir, const struct journal_meta *meta, struct gt_error *e);
 
 /* The current control set number from Select\Current: 1 found, 0 no Select, -1 invalid. */
 int hivetx_current_control_set(struct hivetx *tx, unsigned *n, struct gt_error *e);

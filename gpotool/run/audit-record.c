@@ -128,6 +128,10 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	json_object_object_add(r, "files", files_from_journal(ctx));
 	if (ctx->conn)
 		json_object_object_add(r, "domain", domain_from_journal(ctx));
+	/* a dirty hive: which logs were replayed, or that --ignore-logs wrote to the stale primary */
+	if (ctx->hive_logs.ignore_logs)
+		json_object_object_add(r, "ignore_logs", json_object_new_boolean(1));
+	copy_field(r, "transaction_logs", ctx->result, "transaction_logs");
 	copy_field(r, "changes", ctx->result, "changes");
 	return r;
 }
@@ -150,7 +154,7 @@ struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_obje
 {
 	struct json_object *r = json_object_new_object(), *files = json_object_new_array(), *changes = json_object_new_array();
 	struct json_object *targets = json_object_object_get(doc, "targets"), *late = json_object_new_object();
-	struct json_object *by = json_object_object_get(doc, "recovered_by");
+	struct json_object *by = json_object_object_get(doc, "recovered_by"), *extra;
 	struct passwd *pw = getpwuid(getuid());
 	int undone = strcmp(jsonx_str(doc, "status"), "rolled-back") == 0;
 	char host[256] = "", now[32];
@@ -178,7 +182,10 @@ struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_obje
 	json_object_object_add(r, "command", json_object_new_string(jsonx_str(doc, "command_name") ? jsonx_str(doc, "command_name") : "?"));
 	copy_field(r, "command_line", doc, "command");
 	json_object_object_add(r, "target", json_object_get(json_object_object_get(json_object_object_get(doc, "target"), "path")));
-	if (json_object_object_get(json_object_object_get(doc, "target"), "extra"))
+	extra = json_object_object_get(json_object_object_get(doc, "target"), "extra");
+	if (json_object_object_get(extra, "transaction_logs"))
+		copy_field(r, "transaction_logs", extra, "transaction_logs");
+	else if (extra)
 		copy_field(r, "domain", json_object_object_get(doc, "target"), "extra");
 	copy_field(r, "template", doc, "template");
 	json_object_object_add(r, "as_of", NULL);

@@ -187,6 +187,7 @@ struct target_env *run_target_env(struct gt_ctx *ctx)
 	*env = (struct target_env){
 		.state_dir = ctx_state_dir(ctx), .rep = run_report(ctx), .judge = judge, .arg = ctx, .writing = writing,
 		.journaled = journaled, .defer_journal_line = ctx->defer_journal_line, .conn = ctx->conn,
+		.hive_logs = ctx->hive_logs,
 	};
 	ctx_journal_meta(ctx, &env->meta);
 	ctx_recovery(ctx, &env->recovery);

@@ -34,6 +34,7 @@ struct gt_ctx {
 	struct domain_conn_opts *conn;  /* the CONN options of a domain command (run/domain.h), owned */
 	char *password;              /* its password, owned, wiped at exit */
 	const struct target_domain_request *domain; /* which GPO of a domain the command names */
+	struct hivetx_logs_opts hive_logs; /* --log FILE..., --ignore-logs: how a dirty hive's logs are taken */
 };
 
 /* --state-dir, GPOTOOL_STATE_DIR, /var/lib/gpotool for root, else $XDG_STATE_HOME/gpotool

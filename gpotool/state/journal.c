@@ -454,6 +454,8 @@ int journal_begin(const char *state_dir, const struct journal_meta *m, const str
 	struct journal_entry *j;
 
 	*out = NULL;
+	if (n == 0 || n > JOURNAL_MAX_TARGETS)
+		return gt_fail(e, GT_FAILED, "internal error: a journal entry holds 1 to %d files, not %zu", JOURNAL_MAX_TARGETS, n);
 	if (new_entry(state_dir, &j, e) < 0)
 		return -1;
 	if (save_before_copies(j, t, n, e) < 0)
@@ -621,7 +623,7 @@ int journal_load(const char *state_dir, const char *id, struct journal_entry **o
 	j->dir = sbuf_detach(&file, NULL);
 	targets = json_object_object_get(j->doc, "targets");
 	if (!j->doc || !jsonx_str(j->doc, "status") || !json_object_is_type(targets, json_type_array) ||
-	    json_object_array_length(targets) == 0 || json_object_array_length(targets) > 2) {
+	    json_object_array_length(targets) == 0 || json_object_array_length(targets) > JOURNAL_MAX_TARGETS) {
 		journal_free(j);
 		return gt_fail(e, GT_REFUSED, "journal entry '%s' is damaged: its entry.json is not a journal entry", id);
 	}
@@ -959,8 +961,8 @@ static int recover_entry(struct journal_entry *j, const struct journal_recovery 
 {
 	struct json_object *targets = json_object_object_get(j->doc, "targets");
 	size_t n = json_object_array_length(targets);
-	struct put puts[2];
-	enum where w[2];
+	struct put puts[JOURNAL_MAX_TARGETS];
+	enum where w[JOURNAL_MAX_TARGETS];
 	int any_after = 0, forward = 1, wrote = 0, ret = 0;
 
 	memset(puts, 0, sizeof(puts));

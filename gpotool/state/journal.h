@@ -58,6 +58,10 @@ struct journal_target {
 
 struct journal_entry;
 
+/* The most files one entry replaces or keeps: a GPO's Registry.xml and GPT.INI, or a dirty
+ * hive and its three transaction logs. */
+#define JOURNAL_MAX_TARGETS 4
+
 
 /* Writes a pending entry (fsynced) before any target is replaced: one per file the change
  * replaces (a GPO change replaces Registry.xml and GPT.INI). *out freed by journal_free. */

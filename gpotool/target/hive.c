@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/digest.h"
+#include "core/safefile.h"
 #include "core/sbuf.h"
 #include "hive/hivefile.h"
 #include "hive/hivetx.h"
@@ -44,18 +46,36 @@ static const struct report *rep(const struct target *t)
 
 /* ---- opening ---- */
 
+/* A dirty hive is read (and edited) with its logs replayed, and says so; one whose logs cannot
+ * be replayed is read as it is, with a warning, and edited so only when --ignore-logs said to. */
 static int warn_if_dirty(struct target *t)
 {
 	struct hive_target *h = priv(t);
+	struct hivetx *tx = &h->tx;
+	struct sbuf why;
 
-	if (h->tx.dirty) {
-		struct sbuf why;
-
-		sbuf_init(&why);
-		hivetx_dirty_reason(h->path, &h->tx.hdr, 0, &why);
-		report_warn(rep(t), "'%s' %s, so what is read here may be stale", h->path, why.buf);
-		sbuf_release(&why);
+	if (!tx->dirty)
+		return 0;
+	sbuf_init(&why);
+	report_field(rep(t), "transaction_logs", hivetx_logs_json(tx));
+	if (tx->replayed) {
+		hivetx_replay_summary(tx, &why);
+		if (tx->writable)
+			report_note(rep(t), "'%s' is dirty: %s; the change is made there and the primary written clean (sequence "
+				    "numbers above every one its logs hold, so Windows never replays them onto it; they stay as they are)",
+				    h->path, why.buf);
+		else
+			report_note(rep(t), "'%s' is dirty: %s; what is read here comes from that copy, not the stale primary", h->path,
+				    why.buf);
+	} else {
+		hivetx_dirty_reason(tx, 0, &why);
+		if (tx->writable)
+			report_warn(rep(t), "'%s' %s; --ignore-logs: editing the stale primary, and what only the logs hold is lost",
+				    h->path, why.buf);
+		else
+			report_warn(rep(t), "'%s' %s, so what is read here may be stale", h->path, why.buf);
 	}
+	sbuf_release(&why);
 	return 0;
 }
 
@@ -73,7 +93,7 @@ static int open_read(struct target *t, struct gt_error *e)
 
 	if (h->tx_open)
 		return 0;
-	if (hivetx_open(&h->tx, h->path, 0, h->kind_override, e) < 0)
+	if (hivetx_open_logs(&h->tx, h->path, 0, h->kind_override, &t->env->hive_logs, e) < 0)
 		return -1;
 	h->tx_open = 1;
 	return warn_if_dirty(t);
@@ -89,13 +109,13 @@ static int open_write(struct target *t, struct gt_error *e)
 	close_tx(h);
 	if (t->env->writing)
 		t->env->writing(t->env->arg, h->path);
-	if (target_check_recordable(h->path, e) < 0 || hivetx_open(&h->tx, h->path, 1, h->kind_override, e) < 0)
+	if (target_check_recordable(h->path, e) < 0 || hivetx_open_logs(&h->tx, h->path, 1, h->kind_override, &t->env->hive_logs, e) < 0)
 		return -1;
 	h->tx_open = 2;
 	r = target_recover(t, (const char *const[]){ h->path }, 1, e);
 	if (r != 0) {
 		close_tx(h);
-		if (r < 0 || hivetx_open(&h->tx, h->path, 1, h->kind_override, e) < 0)
+		if (r < 0 || hivetx_open_logs(&h->tx, h->path, 1, h->kind_override, &t->env->hive_logs, e) < 0)
 			return -1;
 		h->tx_open = 2;
 	}
@@ -283,6 +303,51 @@ static int commit_and_report(struct target *t, struct gt_error *e)
 static int hive_target_commit(struct target *t, struct gt_error *e)
 {
 	return commit_and_report(t, e) < 0 ? name_errors(t, e) : 0;
+}
+
+/* ---- hive recover ---- */
+
+int target_hive_recover(struct target *t, struct gt_error *e)
+{
+	struct hive_target *h;
+	struct journal_meta meta;
+	struct hivetx *tx;
+
+	if (t->ops != &target_hive_ops || priv(t)->tx_open != 2)
+		return gt_fail(e, GT_FAILED, "internal error: hive recover needs a hive opened for writing");
+	h = priv(t);
+	tx = &h->tx;
+	report_field(rep(t), "target", json_object_new_string(tx->file.path));
+	if (!tx->dirty) {
+		report_text(rep(t), "no change: '%s' is clean (sequence numbers %u/%u), so Windows replays none of its logs onto "
+			    "it and neither does gpotool\n", tx->file.path, tx->hdr.seq1, tx->hdr.seq2);
+		report_field(rep(t), "changed", json_object_new_boolean(0));
+		return 0;
+	}
+	if (!tx->replayed) {
+		struct sbuf why;
+
+		sbuf_init(&why);
+		hivetx_dirty_reason(tx, 0, &why);
+		gt_fail(e, GT_REFUSED, "'%s' %s: there is nothing to recover it from; nothing written", tx->file.path, why.buf);
+		sbuf_release(&why);
+		return -1;
+	}
+	target_journal_meta(t, &meta);
+	if (hivetx_recover(tx, t->env->state_dir, &meta, e) < 0)
+		return name_errors(t, e);
+	report_field(rep(t), "changed", json_object_new_boolean(1));
+	report_field(rep(t), "changes", plan_to_json(&tx->plan, hivetx_prefix(tx)));
+	report_field(rep(t), "journal", json_object_new_string(tx->journal_id));
+	report_field(rep(t), "sequence", json_object_new_int64(tx->replay.seq));
+	target_report_plan(t, &tx->plan, hivetx_prefix(tx), "");
+	report_text(rep(t), "verified: libregf reads back %zu change%s in '%s', now clean (sequence numbers %u/%u, above every "
+		    "one its logs hold: Windows will not replay them onto it; they are left as they were)\n", tx->plan.n,
+		    tx->plan.n == 1 ? "" : "s", tx->file.path, tx->replay.seq, tx->replay.seq);
+	if (tx->warning)
+		report_warn(rep(t), "%s", tx->warning);
+	target_journaled(t, tx->journal_id);
+	return 0;
 }
 
 /* ---- validate ---- */
@@ -578,29 +643,139 @@ static int check_exact_result(struct target *t, struct target_rollback *rb, cons
 	return 0;
 }
 
+/* ---- a write to a dirty hive: its logs were journaled with it ---- */
+
+#define LOG_FILE_KIND "hive-log"
+
+static int recorded_is(struct json_object *file, const char *field, const char *value);
+
+struct saved_logs {
+	uint8_t *bytes[HIVELOG_MAX_FILES];
+	size_t lens[HIVELOG_MAX_FILES];
+	size_t index[HIVELOG_MAX_FILES]; /* in the entry's targets */
+	size_t n;
+};
+
+static void saved_logs_release(struct saved_logs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->bytes[i]);
+	s->n = 0;
+}
+
+static int read_saved_logs(struct target_rollback *rb, struct saved_logs *s, struct gt_error *e)
+{
+	struct json_object *targets = json_object_object_get(journal_doc(rb->j), "targets");
+
+	s->n = 0;
+	for (size_t i = 1; i < json_object_array_length(targets) && s->n < HIVELOG_MAX_FILES; i++) {
+		const char *kind = jsonx_str(json_object_array_get_idx(targets, i), "kind");
+
+		if (!kind || strcmp(kind, LOG_FILE_KIND) != 0)
+			continue;
+		if (journal_read_before(rb->j, i, &s->bytes[s->n], &s->lens[s->n], e) < 0) {
+			saved_logs_release(s);
+			return -1;
+		}
+		s->index[s->n++] = i;
+	}
+	return 0;
+}
+
+/* The copy as the hive was, with its saved logs replayed: where libregf checks what the
+ * rollback puts back (NULL when they do not replay: the write went to the stale primary). */
+static int replay_saved(const uint8_t *bytes, size_t len, const struct saved_logs *s, uint8_t **view, size_t *view_len,
+			struct gt_error *e)
+{
+	struct hivelog_info infos[HIVELOG_MAX_FILES];
+	struct hivelog_replay res;
+
+	*view = NULL;
+	return hivelog_replay(bytes, len, (const uint8_t *const *)s->bytes, s->lens, s->n, SAFEFILE_MAX_BYTES, infos, &res, view,
+			      view_len, e) < 0 ? -1 : 0;
+}
+
+/* A log file as the entry saved it: left alone when it still is, else put back whole. */
+static int put_back_log(struct target *t, struct json_object *rec, const uint8_t *bytes, size_t len, struct sbuf *said,
+			struct gt_error *e)
+{
+	const char *path = jsonx_str(rec, "path");
+	struct locked_file lf = { .fd = -1 };
+	char now[SHA256_HEX_LEN + 1];
+	int ret;
+
+	if (sha256_file_hex(path, now, &(struct gt_error){ 0 }) == 0 && recorded_is(rec, "sha256_before", now)) {
+		sbuf_addf(said, "%s%s (unchanged)", said->len ? ", " : "", path);
+		return 0;
+	}
+	if (access(path, F_OK) != 0) {
+		ret = write_file_new(path, bytes, len, priv(t)->tx.file.st.st_mode & 0666, e);
+	} else {
+		ret = safefile_open(path, 1, &lf, e);
+		if (ret == 0 && (safefile_tmp_create(&lf, e) < 0 || safefile_tmp_write(&lf, bytes, len, e) < 0 ||
+				 safefile_tmp_finish(&lf, e) < 0 || safefile_tmp_commit(&lf, e) < 0)) {
+			safefile_tmp_discard(&lf);
+			ret = -1;
+		}
+		safefile_close(&lf);
+	}
+	if (ret < 0)
+		return gt_prefix(e, "the hive is back as it was, but its transaction log '%s' could not be put back: ", path);
+	sbuf_addf(said, "%s%s (put back)", said->len ? ", " : "", path);
+	return 0;
+}
+
+static int put_back_logs(struct target *t, struct target_rollback *rb, const struct saved_logs *s, struct gt_error *e)
+{
+	struct json_object *targets = json_object_object_get(journal_doc(rb->j), "targets");
+	struct sbuf said;
+	int ret = 0;
+
+	sbuf_init(&said);
+	for (size_t i = 0; i < s->n && ret == 0; i++)
+		ret = put_back_log(t, json_object_array_get_idx(targets, s->index[i]), s->bytes[i], s->lens[i], &said, e);
+	if (ret == 0 && s->n)
+		report_text(rep(t), "transaction logs byte-for-byte as before journal entry %s: %s\n", rb->id, said.buf);
+	sbuf_release(&said);
+	return ret;
+}
+
 static int roll_back_exact(struct target *t, struct target_rollback *rb, const struct plan *inv, struct gt_error *e)
 {
 	const char *want = jsonx_str(rb->file, "sha256_before");
 	struct hivetx *tx = &priv(t)->tx;
+	struct saved_logs logs = { .n = 0 };
 	struct journal_meta meta;
-	uint8_t *bytes;
-	size_t len;
+	uint8_t *bytes, *view = NULL;
+	size_t len, view_len = 0;
 	int ret;
 
 	if (journal_read_before(rb->j, 0, &bytes, &len, e) < 0)
 		return -1;
+	if (read_saved_logs(rb, &logs, e) < 0 || (logs.n && replay_saved(bytes, len, &logs, &view, &view_len, e) < 0)) {
+		free(bytes);
+		saved_logs_release(&logs);
+		return -1;
+	}
 	take_inverse_plan(tx, inv);
 	target_report_plan(t, &tx->plan, hivetx_prefix(tx), rb->o->dry_run ? "would " : "");
 	report_field(rep(t), "changes", plan_to_json(&tx->plan, hivetx_prefix(tx)));
 	if (rb->o->dry_run) {
-		report_text(rep(t), "dry run: would put back the %zu bytes '%s' held before journal entry %s (SHA-256 %s); nothing written\n",
-			    len, tx->file.path, rb->id, want);
+		report_text(rep(t), "dry run: would put back the %zu bytes '%s' held before journal entry %s (SHA-256 %s)%s; nothing "
+			    "written\n", len, tx->file.path, rb->id, want, logs.n ? ", and its transaction logs" : "");
 		free(bytes);
+		free(view);
+		saved_logs_release(&logs);
 		return 0;
 	}
 	target_journal_meta(t, &meta);
-	ret = hivetx_commit_bytes(tx, bytes, len, t->env->state_dir, &meta, e);
+	ret = logs.n ? hivetx_commit_dirty_bytes(tx, bytes, len, view, view_len, t->env->state_dir, &meta, e)
+		     : hivetx_commit_bytes(tx, bytes, len, t->env->state_dir, &meta, e);
 	free(bytes);
+	free(view);
+	if (ret == 0)
+		ret = put_back_logs(t, rb, &logs, e);
+	saved_logs_release(&logs);
 	if (ret < 0)
 		return -1;
 	target_journaled(t, tx->journal_id);
@@ -763,16 +938,20 @@ static int hive_target_check_copy(const char *file_kind, const uint8_t *buf, siz
 	struct hive_header hdr;
 	struct regf_reader *r;
 
-	(void)file_kind;
 	(void)staged;
-	if (hivefile_read_header(buf, len, &hdr, e) < 0 || hivefile_check_safe(buf, len, len, 0, e) < 0 ||
+	/* a dirty hive's transaction log goes back as the journal saved it (its SHA-256 checked):
+	 * nothing reads it alone */
+	if (strcmp(file_kind, LOG_FILE_KIND) == 0)
+		return 0;
+	/* a dirty hive was journaled as it was, its logs beside it: it goes back dirty */
+	if (hivefile_read_header(buf, len, &hdr, e) < 0 || hivefile_check_safe(buf, len, len, 1, e) < 0 ||
 	    verify_open_fd(fd, &r, e) < 0) /* the file held, not whatever its name holds now */
 		return -1;
 	verify_close(r);
 	return 0;
 }
 
-static const char *const hive_file_kinds[] = { "hive", NULL };
+static const char *const hive_file_kinds[] = { "hive", LOG_FILE_KIND, NULL };
 
 const struct target_ops target_hive_ops = {
 	.name = "hive",

@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "core/report.h"
+#include "hive/hivetx.h"
 #include "reg/regvalue.h"
 #include "reg/winreg.h"
 #include "state/journal.h"
@@ -48,6 +49,7 @@ struct target_env {
 	int defer_journal_line;            /* the command prints "journal: ID" itself, last */
 	int rollback_new_data;             /* a rollback writes data the user gave */
 	const struct domain_conn_opts *conn; /* how to reach a domain's DC (the CONN options), or NULL */
+	struct hivetx_logs_opts hive_logs;   /* how a dirty hive's transaction logs are taken */
 };
 
 /* A setting as a template names it. */
@@ -181,6 +183,9 @@ const char *target_locate(struct target *t, const char *key);
  * error for kinds that are not one hive. Owned by t. */
 struct hivetx;
 struct hivetx *target_hive(struct target *t, struct gt_error *e);
+/* hive recover: a hive target opened for writing (target_begin) gets its replayed copy as
+ * its primary, journaled, with what that changes; a clean hive is left alone. */
+int target_hive_recover(struct target *t, struct gt_error *e);
 
 /* Readiness for a write: lock, finish or undo what an interrupted run left pending. A dry run
  * takes the same checks (and, where a kind locks even for that, the lock). */
