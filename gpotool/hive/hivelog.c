@@ -564,46 +564,56 @@ static int old_stamp_matches(struct replay *r, struct hivelog_info *inf)
 	return 0;
 }
 
-/* Old format: the first valid log (LOG1 before LOG2) whose timestamp matches, its dirty pages
- * copied in; one whose rewritten hive bins are not sane is not applied. */
+/* Applies old-format log i onto a fresh view: 1, or 0 with why when its hive bins are over
+ * the limit or the bins it rewrites are not sane (the view is then dropped). */
+static int apply_old(struct replay *r, size_t i)
+{
+	struct hivelog_info *inf = &r->infos[i];
+	const uint8_t *log = r->logs[i], *bitmap = log + LOG_BASE_BLOCK + 4, *page;
+
+	if (BIN_UNIT + (uint64_t)inf->bins_size > r->max_size) {
+		say(inf->why, sizeof(inf->why), "its %" PRIu32 " bytes of hive bins are over the %" PRIu64 "-byte limit",
+		    inf->bins_size, r->max_size);
+		return 0;
+	}
+	view_start(r, r->bb_ok ? NULL : log);
+	view_grow(r, BIN_UNIT + (uint64_t)inf->bins_size);
+	page = log + old_pages_offset(inf->bins_size);
+	for (uint64_t bit = 0; bit < inf->bins_size / PAGE; bit++) {
+		if (!bit_set(bitmap, bit))
+			continue;
+		memcpy(r->view + BIN_UNIT + bit * PAGE, page, PAGE); /* the scan counted the pages in the file */
+		page += PAGE;
+	}
+	if (!old_bins_sane(r->view + BIN_UNIT, inf->bins_size, bitmap, inf->why, sizeof(inf->why))) {
+		view_drop(r);
+		return 0;
+	}
+	put32(r->view + 40, inf->bins_size);
+	inf->why[0] = '\0';
+	note_applied(r, i, inf->entries, 0, 0);
+	return 1;
+}
+
+/* Old format: the first valid log (LOG1 before LOG2) whose timestamp matches. With a bad base
+ * block the first hive bin's timestamp is only a preference: Windows does not keep it current
+ * (yarp's BadBaseBlockHive recovers although it differs), so any valid log is tried next. */
 static int replay_old(struct replay *r)
 {
 	size_t winner = SIZE_MAX;
+	int tried[HIVELOG_MAX_FILES] = { 0 };
 
-	for (size_t i = 0; i < r->n; i++) {
-		struct hivelog_info *inf = &r->infos[i];
-		const uint8_t *log = r->logs[i], *bitmap = log + LOG_BASE_BLOCK + 4, *page;
-
-		if (inf->format != HIVELOG_OLD)
-			continue;
-		if (winner != SIZE_MAX) {
-			say(inf->why, sizeof(inf->why), "not used: an earlier log was applied");
-			continue;
-		}
-		if (!old_stamp_matches(r, inf))
-			continue;
-		if (BIN_UNIT + (uint64_t)inf->bins_size > r->max_size) {
-			say(inf->why, sizeof(inf->why), "its %" PRIu32 " bytes of hive bins are over the %" PRIu64 "-byte limit",
-			    inf->bins_size, r->max_size);
-			continue;
-		}
-		view_start(r, r->bb_ok ? NULL : log);
-		view_grow(r, BIN_UNIT + (uint64_t)inf->bins_size);
-		page = log + old_pages_offset(inf->bins_size);
-		for (uint64_t bit = 0; bit < inf->bins_size / PAGE; bit++) {
-			if (!bit_set(bitmap, bit))
+	for (int pass = 0; pass < (r->bb_ok ? 1 : 2) && winner == SIZE_MAX; pass++)
+		for (size_t i = 0; i < r->n && winner == SIZE_MAX; i++) {
+			if (r->infos[i].format != HIVELOG_OLD || tried[i] || (pass == 0 && !old_stamp_matches(r, &r->infos[i])))
 				continue;
-			memcpy(r->view + BIN_UNIT + bit * PAGE, page, PAGE); /* the scan counted the pages in the file */
-			page += PAGE;
+			tried[i] = 1;
+			if (apply_old(r, i))
+				winner = i;
 		}
-		if (!old_bins_sane(r->view + BIN_UNIT, inf->bins_size, bitmap, inf->why, sizeof(inf->why))) {
-			view_drop(r);
-			continue;
-		}
-		put32(r->view + 40, inf->bins_size);
-		note_applied(r, i, inf->entries, 0, 0);
-		winner = i;
-	}
+	for (size_t i = 0; winner != SIZE_MAX && i < r->n; i++)
+		if (i != winner && r->infos[i].format == HIVELOG_OLD && !r->infos[i].why[0])
+			say(r->infos[i].why, sizeof(r->infos[i].why), "not used: an earlier log was applied");
 	return winner != SIZE_MAX;
 }
 
