@@ -94,6 +94,7 @@ static uint32_t seq_later(uint32_t a, uint32_t b)
 
 struct entry {
 	uint32_t size, flags, seq, bins_size, npages;
+	int hashed; /* its size and hashes are right, whatever else is wrong: Windows wrote it */
 };
 
 enum { ENTRY_END, ENTRY_OK, ENTRY_BAD };
@@ -134,6 +135,7 @@ static int parse_entry(const uint8_t *log, size_t len, uint64_t off, struct entr
 	const uint8_t *p = log + off;
 	size_t left = len - off;
 
+	ent->hashed = 0;
 	if (left < 4 || memcmp(p, "HvLE", 4) != 0)
 		return ENTRY_END;
 	if (left < ENTRY_HEADER) {
@@ -162,6 +164,7 @@ static int parse_entry(const uint8_t *log, size_t len, uint64_t off, struct entr
 		say(why, n, "bad Hash-2 in the entry at offset %" PRIu64, off);
 		return ENTRY_BAD;
 	}
+	ent->hashed = 1;
 	if (ent->bins_size == 0 || ent->bins_size % BIN_UNIT) {
 		say(why, n, "the entry at offset %" PRIu64 " claims %" PRIu32 " bytes of hive bins (not a multiple of 4096)", off,
 		    ent->bins_size);
@@ -189,9 +192,17 @@ static void scan_new(const uint8_t *log, size_t len, uint64_t max_size, struct h
 	out->format = HIVELOG_NEW;
 	out->end = off;
 	out->max_seq = out->seq1;
-	while ((r = parse_entry(log, len, off, &ent, why, sizeof(why))) == ENTRY_OK) {
+	for (;;) {
+		r = parse_entry(log, len, off, &ent, why, sizeof(why));
+		if (r == ENTRY_END || (r == ENTRY_BAD && !ent.hashed))
+			break; /* damage: where the next entry starts is unknown */
 		out->max_seq = seq_later(ent.seq, out->max_seq);
-		if (run && ent.seq != expect) {
+		if (!run) {
+			/* past the run: only looking for higher numbers */
+		} else if (r == ENTRY_BAD) {
+			run = 0;
+			memcpy(out->why, why, sizeof(why));
+		} else if (ent.seq != expect) {
 			run = 0;
 			if (out->entries == 0)
 				say(out->why, sizeof(out->why), "its first entry (offset %" PRIu64 ") has sequence number %" PRIu32
@@ -199,18 +210,18 @@ static void scan_new(const uint8_t *log, size_t len, uint64_t max_size, struct h
 			else
 				say(out->why, sizeof(out->why), "gap: the entry at offset %" PRIu64 " has sequence number %" PRIu32
 				    ", %" PRIu32 " expected", off, ent.seq, expect);
-		} else if (run && BIN_UNIT + (uint64_t)ent.bins_size > max_size) {
+		} else if (BIN_UNIT + (uint64_t)ent.bins_size > max_size) {
 			run = 0;
 			say(out->why, sizeof(out->why), "the entry at offset %" PRIu64 " claims %" PRIu32
 			    " bytes of hive bins, over the %" PRIu64 "-byte limit", off, ent.bins_size, max_size);
-		} else if (run) {
+		} else {
 			if (out->entries++ == 0)
 				out->first_seq = ent.seq;
 			out->last_seq = ent.seq;
 			expect = ent.seq + 1;
 			out->end = off + ent.size;
 		}
-		off += ent.size; /* at least 512: the loop ends within len / 512 steps */
+		off += ent.size; /* at least 512 and within the file: the loop ends within len / 512 steps */
 	}
 	if (run && r == ENTRY_BAD)
 		memcpy(out->why, why, sizeof(why));

@@ -415,9 +415,11 @@ static void test_inspect_bad_entries(void **state)
 	/* a page past the hive bins; a page not in 512s */
 	log_start(&log, p, 2, 6);
 	add_entry(&log, 2, 4096, 0, &past, 1);
+	add_simple(&log, 9, 1); /* its hashes are right: the scan goes on past the bad one */
 	inspect_sb(&log, &inf);
 	assert_int_equal(inf.entries, 0);
 	assert_has(inf.why, "is past its 4096 bytes of hive bins");
+	assert_int_equal(inf.max_seq, 9);
 	sbuf_release(&log);
 	log_start(&log, p, 2, 6);
 	add_entry(&log, 2, 4096, 0, &odd, 1);
