@@ -950,7 +950,8 @@ static int superseded(const struct plan *p, size_t i)
 	for (size_t j = i + 1; j < p->n; j++) {
 		const struct change *d = &p->v[j];
 
-		if (c->name && d->name && name_casecmp(c->key, d->key) == 0 && name_casecmp(c->name, d->name) == 0)
+		/* the short value names first: a plan of thousands of changes (hive recover) compares each pair */
+		if (c->name && d->name && name_casecmp(c->name, d->name) == 0 && name_casecmp(c->key, d->key) == 0)
 			return 1;
 		if (d->kind == CH_DELETE_KEY && is_same_or_below(c->key, d->key))
 			return 1;

@@ -415,8 +415,10 @@ int name_casecmp(const char *a, const char *b)
 
 	while (*p && *q) {
 		uint32_t cp, cq;
-		size_t np = utf8_decode_one(p, strlen((const char *)p), &cp);
-		size_t nq = utf8_decode_one(q, strlen((const char *)q), &cq);
+		/* a character is at most 4 bytes: the whole rest's strlen at each one made every
+		 * comparison quadratic in the name's length */
+		size_t np = utf8_decode_one(p, strnlen((const char *)p, 4), &cp);
+		size_t nq = utf8_decode_one(q, strnlen((const char *)q, 4), &cq);
 
 		/* bytes that are not UTF-8 compare as themselves */
 		if (!np)
