@@ -74,7 +74,7 @@ static void show_domain(const struct gt_ctx *ctx, struct json_object *doc)
 	struct json_object *x = json_object_object_get(json_object_object_get(doc, "target"), "extra");
 	struct json_object *gpo = json_object_object_get(x, "gpo"), *link = json_object_object_get(x, "link");
 
-	if (!x)
+	if (!x || !json_object_object_get(x, "dc"))
 		return;
 	out_text(ctx, "dc         %s in %s\n", str_or(x, "dc", "?"), str_or(x, "domain", "?"));
 	out_text(ctx, "gpo        %s (%s)\n", str_or(gpo, "dn", "?"), str_or(gpo, "name", ""));
@@ -84,6 +84,28 @@ static void show_domain(const struct gt_ctx *ctx, struct json_object *doc)
 		out_text(ctx, "link       %s: %s\n", str_or(link, "ou", "?"),
 			 json_object_get_boolean(json_object_object_get(link, "created")) ? "made by this entry"
 			 : json_object_get_boolean(json_object_object_get(link, "removed")) ? "removed by this entry" : "as it was");
+}
+
+/* A write to a dirty hive: which logs were replayed into it (the entry's target "extra"). */
+static void show_hive_logs(const struct gt_ctx *ctx, struct json_object *doc)
+{
+	struct json_object *x = json_object_object_get(json_object_object_get(json_object_object_get(doc, "target"), "extra"),
+						       "transaction_logs");
+	struct json_object *applied = json_object_object_get(x, "applied");
+	struct sbuf names;
+
+	if (!x)
+		return;
+	if (!json_object_get_boolean(json_object_object_get(x, "replayed"))) {
+		out_text(ctx, "logs       not replayed: the stale primary was edited (--ignore-logs)\n");
+		return;
+	}
+	sbuf_init(&names);
+	for (size_t i = 0; i < json_object_array_length(applied); i++)
+		sbuf_addf(&names, "%s%s", i ? ", " : "", esc(json_object_get_string(json_object_array_get_idx(applied, i))));
+	out_text(ctx, "logs       replayed %s (%s format, %lld entries) before the change; kept as they were\n", names.buf,
+		 str_or(x, "format", "?"), (long long)json_object_get_int64(json_object_object_get(x, "entries")));
+	sbuf_release(&names);
 }
 
 static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struct gt_error *e)
@@ -116,6 +138,7 @@ static int exec_journal_show(struct gt_ctx *ctx, const struct cmd_args *a, struc
 	}
 	show_target(ctx, doc);
 	show_domain(ctx, doc);
+	show_hive_logs(ctx, doc);
 	targets = json_object_object_get(doc, "targets");
 	for (size_t i = 0; i < json_object_array_length(targets); i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);

@@ -953,6 +953,14 @@ static void mark_recovered(struct journal_entry *j, const char *status, const ch
 	json_object_object_add(j->doc, "recovered_by", by);
 }
 
+/* A file the entry keeps as it was (a dirty hive's transaction log): as before is as after. */
+static int kept_as_is(struct json_object *t)
+{
+	const char *before = target_str(t, "sha256_before"), *after = target_str(t, "sha256_after");
+
+	return json_object_get_boolean(json_object_object_get(t, "existed")) && before && after && strcmp(before, after) == 0;
+}
+
 /* Ends one interrupted entry, only when each target is exactly as before it or exactly as it
  * would leave it: finished when some target already holds its new content and the others'
  * staged content is there, else put back from the before copies; the entry then says which,
@@ -972,7 +980,8 @@ static int recover_entry(struct journal_entry *j, const struct journal_recovery 
 		w[i] = where_is(json_object_array_get_idx(targets, i), cur);
 		if (w[i] == AT_NEITHER)
 			return refuse_changed(j, json_object_array_get_idx(targets, i), cur, e);
-		any_after |= w[i] == AT_AFTER;
+		/* a file kept as it was is as before too: it says nothing about how far the entry got */
+		any_after |= w[i] == AT_AFTER && !kept_as_is(json_object_array_get_idx(targets, i));
 	}
 	for (size_t i = 0; i < n && any_after && forward; i++)
 		if (w[i] != AT_AFTER && load_staged(json_object_array_get_idx(targets, i), &puts[i]) < 0)
@@ -982,7 +991,7 @@ static int recover_entry(struct journal_entry *j, const struct journal_recovery 
 		for (size_t i = 0; i < n; i++) {
 			free(puts[i].bytes);
 			memset(&puts[i], 0, sizeof(puts[i]));
-			if (w[i] == AT_AFTER && ret == 0)
+			if (w[i] == AT_AFTER && ret == 0 && !kept_as_is(json_object_array_get_idx(targets, i)))
 				ret = load_before(j, i, json_object_array_get_idx(targets, i), &puts[i], e);
 		}
 	}
