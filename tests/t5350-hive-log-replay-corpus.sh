@@ -126,7 +126,7 @@ exp_input() { exp_field "$1" "$2" | sed 's/ (.*//; s,^shared/corpus/,,'; }
 # expected_dump NAME OUT: the reference dump, decompressed
 expected_dump() { if [ -f "$E/$1.dump.txt.xz" ]; then xz -dc "$E/$1.dump.txt.xz" >"$2"; else cp "$E/$1.dump.txt" "$2"; fi; }
 dump() { reglookup -H "$1" 2>/dev/null | LC_ALL=C sort; }
-newest() { ls state/journal | grep -v '^\.' | sort | tail -n 1; }
+newest() { ls "$GPOTOOL_STATE_DIR/journal" | grep -v '^\.' | sort | tail -n 1; }
 
 # setup_case NAME DIR: the hive and its logs (as decompressed) in DIR, a pristine copy in DIR.orig;
 # prints nothing; sets P (the primary's path) and LOGS (the logs' paths)
@@ -188,14 +188,14 @@ fi
 recovered_case() {
 	local n=$1 d=c/$1
 	test_expect_success "$n: hive info --json reports the replay the reference made" "
-		setup_case $n $d &&
+		export GPOTOOL_STATE_DIR=$TRASH/state-$n && setup_case $n $d &&
 		gpotool --json hive info \$P >info.json 2>info.err &&
 		python3 check_info.py '$E/$n.expected' info.json &&
 		grep -q \"^gpotool: note: '\$P' is dirty: replayed its transaction logs into a private copy: \" info.err &&
 		same_as_orig $d
 	"
 	test_expect_success "$n: hive recover writes the reference's dump, a clean base block above the logs, logs untouched" "
-		case_vars $d &&
+		export GPOTOOL_STATE_DIR=$TRASH/state-$n && case_vars $d &&
 		gpotool hive recover \$P >rec.out 2>rec.err &&
 		grep -q \"^verified: libregf reads back [0-9]* changes* in '\$P', now clean (sequence numbers \" rec.out &&
 		grep -q '^journal: ' rec.out &&
@@ -206,8 +206,18 @@ recovered_case() {
 		seq=\$(python3 regf.py seq \$P) &&
 		grep -q \"now clean (sequence numbers \$seq,\" rec.out
 	"
+	test_expect_success "$n: the recover is in the audit trail (its entry, the logs it replayed), nothing owed" "
+		export GPOTOOL_STATE_DIR=$TRASH/state-$n && case_vars $d &&
+		python3 -c '
+import json, os, sys
+r = json.loads(open(os.environ[\"GPOTOOL_STATE_DIR\"] + \"/audit.log\").read().splitlines()[-1])
+assert r[\"command\"] == \"hive recover\" and r[\"journal\"] == sys.argv[1], (r[\"command\"], r[\"journal\"], sys.argv[1])
+assert r[\"transaction_logs\"][\"replayed\"] is True, r[\"transaction_logs\"]
+' \$(newest) &&
+		gpotool audit verify >vout 2>verr && ! test -s verr
+	"
 	test_expect_success "$n: journal show lists the primary and each log" "
-		case_vars $d &&
+		export GPOTOOL_STATE_DIR=$TRASH/state-$n && case_vars $d &&
 		gpotool journal show \$(newest) >show.out &&
 		for l in \$LOGS; do
 			grep -q \"^file  *\$TRASH/\$l (hive-log, \${l##*/})\$\" show.out || { cat show.out; exit 1; }
@@ -215,7 +225,7 @@ recovered_case() {
 		grep -q \"^file  *\$TRASH/\$P (hive\" show.out
 	"
 	test_expect_success "$n: rollback of the recover puts back the primary and the logs byte for byte" "
-		case_vars $d &&
+		export GPOTOOL_STATE_DIR=$TRASH/state-$n && case_vars $d &&
 		gpotool rollback \$(newest) >rb.out 2>rb.err &&
 		same_as_orig $d &&
 		gpotool hive info \$P 2>/dev/null | grep -q '^state  *dirty'
