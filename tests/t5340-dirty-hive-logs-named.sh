@@ -1,9 +1,10 @@
 #!/bin/bash
-# A dirty hive's message says which transaction logs lie beside it (NAME.LOG, .LOG1, .LOG2 in
-# any case) and what that means: none found, the newest data is lost with them; found, they
-# hold changes not yet in the primary file, which gpotool does not replay. Writers refuse
-# (exit 3), readers warn, both with the same reason. Dirty hives are made here (no corpus
-# needed); the corpus's dirty hives with and without their logs are checked when present.
+# A dirty hive whose logs cannot be replayed: the message says which transaction logs lie
+# beside it (NAME.LOG1, .LOG2, .LOG in any case) and why each was rejected, or that there are
+# none and the newest data is lost with them. Writers refuse (exit 3), readers warn, both with
+# the same reason; --ignore-logs edits the stale primary anyway, and the audit record says so.
+# Dirty hives are made here (no corpus needed); the corpus's dirty hive with its logs (which
+# replay: t5350) and without them is checked when present.
 . "$(dirname "$0")/test-lib.sh"
 
 # dirty HIVE: bump the primary sequence number and reseal the base-block checksum
@@ -38,37 +39,55 @@ test_expect_success 'no logs: a reader warns with the same reason' '
 	test_one_line err "warning: .alone/SYSTEM. is dirty (sequence numbers 2 != 1) and $NONE, so what is read here may be stale"
 '
 
-test_expect_success 'logs in any case are named, with their sizes, and said to hold newer changes' '
+test_expect_success 'logs in any case are named, in replay order, each with why it cannot be used' '
 	mkdir logs && cp alone.pristine logs/SYSTEM &&
 	printf "x%.0s" $(seq 512) >logs/system.log1 && : >logs/SYSTEM.LOG2 && : >logs/System.Log &&
 	: >logs/SYSTEM.LOG3 && : >logs/OTHER.LOG1 &&
 	test_must_fail 3 gpotool hive set logs/SYSTEM "HKLM\\SYSTEM\\X" v REG_DWORD 1 2>err &&
-	test_one_line err "its transaction logs SYSTEM.LOG2 (empty), System.Log (empty), system.log1 (512 bytes) beside it hold changes not yet in it, which gpotool does not replay yet; load it once on Windows" &&
+	test_one_line err "none of its transaction logs can be replayed: system.log1 (512 bytes): no .regf. base block; SYSTEM.LOG2 (empty); System.Log (empty); replace them with good copies" &&
 	! grep -q "LOG3\|OTHER" err &&
+	cmp logs/SYSTEM alone.pristine &&
 	gpotool hive get logs/SYSTEM "" >/dev/null 2>err &&
-	test_one_line err "system.log1 (512 bytes) beside it hold changes not yet in it, which gpotool does not replay yet, so what is read here may be stale"
+	test_one_line err "system.log1 (512 bytes): no .regf. base block; SYSTEM.LOG2 (empty); System.Log (empty), so what is read here may be stale" &&
+	gpotool hive info logs/SYSTEM >out 2>/dev/null &&
+	grep -q "^transaction logs  *system.log1: invalid, 512 bytes; not applied (no .regf. base block)$" out &&
+	grep -q "^replay  *not possible: " out
+'
+
+test_expect_success '--ignore-logs edits the stale primary, says so, and the audit record carries it' '
+	cp alone.pristine logs/SYSTEM &&
+	gpotool hive set --ignore-logs logs/SYSTEM "HKLM\\SYSTEM\\X" v REG_DWORD 1 >out 2>err &&
+	grep -q "^gpotool: warning: .logs/SYSTEM. is dirty (sequence numbers 2 != 1): none of its transaction logs can be replayed: .*; --ignore-logs: editing the stale primary" err &&
+	grep -q "^verified: libregf reads back 2 changes" out &&
+	tail -n 1 "$GPOTOOL_STATE_DIR/audit.log" >rec.json &&
+	json_field rec.json "d[\"ignore_logs\"]" >v && test "$(cat v)" = True &&
+	json_field rec.json "d[\"transaction_logs\"][\"stale_primary\"]" >v && test "$(cat v)" = True &&
+	json_field rec.json "d[\"transaction_logs\"][\"logs\"][0][\"why\"]" >v && grep -q "no .regf. base block" v &&
+	python3 -c "import struct,sys; b=open(\"logs/SYSTEM\",\"rb\").read(12); a,c=struct.unpack_from(\"<II\",b,4); sys.exit(a!=c)"
 '
 
 test_expect_success 'a hive given by a bare name in the current folder finds its logs too' '
+	cp alone.pristine logs/SYSTEM &&
 	(cd logs && gpotool hive info SYSTEM >/dev/null 2>../err) &&
 	grep -q "SYSTEM.LOG2 (empty)" err
 '
 
 NDH=yarp/NewDirtyHive1
 if have_corpus && [ -f "$CORPUS/hives/$NDH/NewDirtyHive.xz" ]; then
-	test_expect_success 'corpus NewDirtyHive: with its .LOG1/.LOG2 and without them' '
+	test_expect_success 'corpus NewDirtyHive: with its .LOG1/.LOG2 it is edited; without them refused' '
 		mkdir -p c1 c2 &&
 		unpack hives/$NDH/NewDirtyHive.xz c1/NewDirtyHive &&
 		unpack hives/$NDH/NewDirtyHive.LOG1.xz c1/NewDirtyHive.LOG1 &&
 		unpack hives/$NDH/NewDirtyHive.LOG2.xz c1/NewDirtyHive.LOG2 &&
-		cp c1/NewDirtyHive c2/ &&
-		test_must_fail 3 gpotool hive set c1/NewDirtyHive X v REG_DWORD 1 2>err &&
-		test_one_line err "logs NewDirtyHive.LOG1 (24576 bytes), NewDirtyHive.LOG2 (65536 bytes) beside it hold changes" &&
+		cp c1/NewDirtyHive c2/ && cp c1/NewDirtyHive ndh.pristine &&
+		gpotool hive set c1/NewDirtyHive X v REG_DWORD 1 >out 2>err &&
+		grep -q "^gpotool: note: .c1/NewDirtyHive. is dirty: replayed its transaction logs into a private copy: NewDirtyHive.LOG1 entry 2..2, NewDirtyHive.LOG2 entries 3..5 (4 entries)" err &&
 		test_must_fail 3 gpotool hive set c2/NewDirtyHive X v REG_DWORD 1 2>err &&
-		test_one_line err "$NONE"
+		test_one_line err "$NONE" &&
+		cmp c2/NewDirtyHive ndh.pristine && ! cmp -s c1/NewDirtyHive ndh.pristine
 	'
 else
-	test_skip 'corpus NewDirtyHive: with its .LOG1/.LOG2 and without them' "no $CORPUS/hives/$NDH"
+	test_skip 'corpus NewDirtyHive: with its .LOG1/.LOG2 it is edited; without them refused' "no $CORPUS/hives/$NDH"
 fi
 
 test_done

@@ -284,7 +284,8 @@ void hivetx_dirty_reason(const struct hivetx *tx, int refusing, struct sbuf *out
 	const struct hive_header *h = &tx->hdr;
 
 	if (h->checksum_stored != h->checksum_computed)
-		sbuf_addstr(out, "is dirty (its base-block checksum is bad)");
+		sbuf_addf(out, "is dirty: bad base-block checksum (stored 0x%08x, computed 0x%08x)", h->checksum_stored,
+			  h->checksum_computed);
 	else
 		sbuf_addf(out, "is dirty (sequence numbers %u != %u)", h->seq1, h->seq2);
 	if (tx->nlogs == 0) {

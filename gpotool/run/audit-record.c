@@ -131,7 +131,8 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	/* a dirty hive: which logs were replayed, or that --ignore-logs wrote to the stale primary */
 	if (ctx->hive_logs.ignore_logs)
 		json_object_object_add(r, "ignore_logs", json_object_new_boolean(1));
-	copy_field(r, "transaction_logs", ctx->result, "transaction_logs");
+	if (json_object_object_get(ctx->result, "transaction_logs"))
+		copy_field(r, "transaction_logs", ctx->result, "transaction_logs");
 	copy_field(r, "changes", ctx->result, "changes");
 	return r;
 }
