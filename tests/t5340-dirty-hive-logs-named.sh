@@ -81,7 +81,7 @@ if have_corpus && [ -f "$CORPUS/hives/$NDH/NewDirtyHive.xz" ]; then
 		unpack hives/$NDH/NewDirtyHive.LOG2.xz c1/NewDirtyHive.LOG2 &&
 		cp c1/NewDirtyHive c2/ && cp c1/NewDirtyHive ndh.pristine &&
 		gpotool hive set c1/NewDirtyHive X v REG_DWORD 1 >out 2>err &&
-		grep -q "^gpotool: note: .c1/NewDirtyHive. is dirty: replayed its transaction logs into a private copy: NewDirtyHive.LOG1 entry 2..2, NewDirtyHive.LOG2 entries 3..5 (4 entries)" err &&
+		grep -q "^gpotool: note: .c1/NewDirtyHive. is dirty: replayed its transaction logs into a private copy: NewDirtyHive.LOG1 entry 2, NewDirtyHive.LOG2 entries 3..5 (4 entries)" err &&
 		test_must_fail 3 gpotool hive set c2/NewDirtyHive X v REG_DWORD 1 2>err &&
 		test_one_line err "$NONE" &&
 		cmp c2/NewDirtyHive ndh.pristine && ! cmp -s c1/NewDirtyHive ndh.pristine

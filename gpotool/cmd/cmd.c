@@ -332,6 +332,7 @@ void cmd_hive_logs_options(struct gt_ctx *ctx, const struct cmd_entry *entry, co
 {
 	ctx->hive_logs.paths = cmd_opt_all(entry, a, "log", &ctx->hive_logs.n);
 	ctx->hive_logs.ignore_logs = cmd_opt(entry, a, "ignore-logs") != NULL;
+	ctx->hive_logs.can_ignore = option_index(entry, "ignore-logs", strlen("ignore-logs"), &(int){ 0 }) >= 0;
 }
 
 void cmd_target_options(const struct cmd_entry *entry, const struct cmd_args *a, const char **given)

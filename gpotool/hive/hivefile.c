@@ -83,6 +83,9 @@ int hivefile_check_safe(const uint8_t *buf, size_t len, uint64_t file_size, int 
 
 	if (hivefile_read_header(buf, len, &h, e) < 0)
 		return -1;
+	/* a base block known to be bad says nothing the other checks could trust */
+	if (h.checksum_stored != h.checksum_computed && allow_dirty == HIVEFILE_DIRTY_ANY)
+		return 0;
 	if (h.checksum_stored != h.checksum_computed)
 		return gt_fail(e, GT_REFUSED, "bad base-block checksum (stored 0x%08x, computed 0x%08x)",
 			       h.checksum_stored, h.checksum_computed);
@@ -365,6 +368,25 @@ int hivefile_stamp(int fd, const uint64_t *nk_offsets, size_t n, uint64_t fileti
 	if (pread(fd, base, sizeof(base), 0) != (ssize_t)sizeof(base))
 		return gt_fail(e, GT_FAILED, "unable to read the base block back: %s", strerror(errno));
 	put64(base + 12, filetime);
+	put32(base + 508, hivefile_checksum(base));
+	if (pwrite_all(fd, base, 512, 0) < 0)
+		return gt_fail(e, GT_FAILED, "unable to write: %s", strerror(errno));
+	return 0;
+}
+
+int hivefile_raise_sequence(int fd, uint32_t at_least, struct gt_error *e)
+{
+	uint8_t base[HIVE_BASE_BLOCK_SIZE];
+	uint32_t seq;
+
+	if (pread(fd, base, sizeof(base), 0) != (ssize_t)sizeof(base))
+		return gt_fail(e, GT_FAILED, "unable to read the base block back: %s", strerror(errno));
+	seq = get32(base + 4);
+	/* modulo 2^32, as Windows compares them */
+	if ((uint32_t)(at_least - seq) == 0 || (uint32_t)(at_least - seq) >= 0x80000000u)
+		return 0;
+	put32(base + 4, at_least);
+	put32(base + 8, at_least);
 	put32(base + 508, hivefile_checksum(base));
 	if (pwrite_all(fd, base, 512, 0) < 0)
 		return gt_fail(e, GT_FAILED, "unable to write: %s", strerror(errno));

@@ -32,6 +32,11 @@ int hivefile_read_header(const uint8_t *buf, size_t len, struct hive_header *h, 
  * file's first len bytes (at least the base block and the first hbin header, or all of a
  * shorter file); file_size is the whole file's. -1 with GT_REFUSED and one line naming the problem. */
 #define HIVEFILE_HEAD_BYTES (HIVE_BASE_BLOCK_SIZE + 4096)
+/* allow_dirty: HIVEFILE_DIRTY_OK a dirty hive (sequence numbers differ); HIVEFILE_DIRTY_ANY
+ * also one whose base-block checksum is bad (a journal's copy of a hive that was so, going back
+ * with its logs). */
+#define HIVEFILE_DIRTY_OK 1
+#define HIVEFILE_DIRTY_ANY 2
 int hivefile_check_safe(const uint8_t *buf, size_t len, uint64_t file_size, int allow_dirty, struct gt_error *e);
 
 /* The XOR checksum of the first 508 bytes, with Windows' two special cases. */
@@ -44,6 +49,11 @@ void hivefile_new(const char *kind, uint64_t filetime, uint8_t **out, size_t *le
 /* Sets the last-write time of the nk cells at the given file offsets and of the base block,
  * then recomputes the checksum. Works on an open file descriptor of a hive just written. */
 int hivefile_stamp(int fd, const uint64_t *nk_offsets, size_t n, uint64_t filetime, struct gt_error *e);
+
+/* Raises both sequence numbers of the hive written on fd to at_least when they are below it
+ * (modulo 2^32), and reseals the checksum: a primary edited beside logs it did not replay must
+ * still be above every entry they hold. */
+int hivefile_raise_sequence(int fd, uint32_t at_least, struct gt_error *e);
 
 /* Now, as a Windows FILETIME (100 ns ticks since 1601-01-01 UTC). */
 uint64_t filetime_now(void);

@@ -31,6 +31,7 @@ struct hivetx_logs_opts {
 	size_t n;
 	int ignore_logs;           /* --ignore-logs: a write to a dirty hive whose logs cannot be
 				    * replayed goes to the stale primary (the caller audits it) */
+	int can_ignore;            /* the command takes --ignore-logs: a refusal offers it */
 };
 
 struct hivetx {
@@ -50,6 +51,7 @@ struct hivetx {
 	int view_fd;
 	size_t view_len;
 	int stale;          /* dirty and read (or, with ignore_logs, written) as the stale primary */
+	int can_ignore_logs; /* a refusal may offer --ignore-logs */
 	size_t tree_keys, tree_values; /* counted by the tree check every open makes */
 	struct plan plan;
 	char *journal_id;   /* set by a commit that wrote something */

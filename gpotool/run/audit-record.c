@@ -34,6 +34,28 @@ static void copy_field(struct json_object *to, const char *name, struct json_obj
 	json_object_object_add(to, name, v ? json_object_get(v) : NULL);
 }
 
+/* A record names every change, up to this many: a hive recover changes thousands of values,
+ * and a record over the trail's line limit would never be written. The rest stay in the
+ * journal entry the record names. */
+#define AUDIT_MAX_CHANGES 200
+
+static void add_changes(struct json_object *r, struct json_object *changes)
+{
+	size_t n = json_object_is_type(changes, json_type_array) ? json_object_array_length(changes) : 0;
+	struct json_object *kept;
+
+	if (n <= AUDIT_MAX_CHANGES) {
+		json_object_object_add(r, "changes", changes ? json_object_get(changes) : NULL);
+		return;
+	}
+	kept = json_object_new_array();
+	for (size_t i = 0; i < AUDIT_MAX_CHANGES; i++)
+		json_object_array_add(kept, json_object_get(json_object_array_get_idx(changes, i)));
+	json_object_object_add(r, "changes", kept);
+	json_object_object_add(r, "changes_total", json_object_new_int64((int64_t)n));
+	json_object_object_add(r, "changes_omitted", json_object_new_string("the rest are in the journal entry"));
+}
+
 /* Each file the write replaced, with its SHA-256 before and after, from the journal entry. */
 static struct json_object *files_from_journal(const struct gt_ctx *ctx)
 {
@@ -133,7 +155,7 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 		json_object_object_add(r, "ignore_logs", json_object_new_boolean(1));
 	if (json_object_object_get(ctx->result, "transaction_logs"))
 		copy_field(r, "transaction_logs", ctx->result, "transaction_logs");
-	copy_field(r, "changes", ctx->result, "changes");
+	add_changes(r, json_object_object_get(ctx->result, "changes"));
 	return r;
 }
 
@@ -197,7 +219,8 @@ struct json_object *audit_record_late(const struct gt_ctx *ctx, struct json_obje
 	copy_field(r, "journal", doc, "id");
 	copy_field(r, "rollback_of", doc, "rollback_of");
 	json_object_object_add(r, "files", files);
-	json_object_object_add(r, "changes", changes);
+	add_changes(r, changes);
+	json_object_put(changes);
 	json_object_object_add(late, "reason", json_object_new_string(late_reason(doc)));
 	json_object_object_add(late, "recovered_by", by ? json_object_get(by) : NULL);
 	json_object_object_add(late, "written_by", json_object_new_string(ctx->command_line));
