@@ -128,6 +128,7 @@ refused() {
 	! test -s out &&
 	test_must_fail 3 gpotool hive recover "$h" >out 2>err &&
 	test_one_line err "'$h': hive is dirty (sequence numbers [0-9]* != [0-9]*): none of its transaction logs can be replayed: " &&
+	! grep -q -- "--ignore-logs" err &&
 	test_must_fail gpotool hive recover "$h" --ignore-logs >out 2>err2 && ! test -s out &&
 	same_as_orig "$d" &&
 	test "$(njournal)" = "$n0" &&
@@ -213,6 +214,15 @@ assert s1 == s2 == 6, (s1, s2)" p-gap/NewDirtyHive &&
 			applied p-$op 'LOG1:2..2' '$(case $op in flip-hash1) echo 'bad Hash-1';; bins-4g) echo 'claims 4294963200 bytes';; *) echo 'no log entries';; esac)'
 		"
 	done
+	test_expect_success '--ignore-logs on UsrClass.dat whose both logs are bad: written above their sequence numbers (291)' '
+		rm -rf g && mkdir g && cp uc/* g/ && reg flip-hash1 g/UsrClass.dat.LOG1 && reg flip-hash1 g/UsrClass.dat.LOG2 &&
+		gpotool hive set g/UsrClass.dat "HKCR\\Keep" X REG_DWORD 1 --ignore-logs >out 2>err &&
+		python3 -c "
+import struct
+s1, s2 = struct.unpack_from(\"<II\", open(\"g/UsrClass.dat\", \"rb\").read(12), 4)
+assert s1 == s2 == 292, (s1, s2)
+"
+	'
 	if [ -x "$PROJECT_DIR/build/asan/gpotool" ]; then
 		test_expect_success 'under ASan: every bad log read and refused without a report' '
 			for d in b-*/ f/; do
@@ -283,7 +293,23 @@ assert r[\"ignore_logs\"] is True, r.get(\"ignore_logs\")
 t = r[\"transaction_logs\"]
 assert t[\"dirty\"] is True and t[\"replayed\"] is False and t[\"stale_primary\"] is True, t
 assert [l[\"name\"] for l in t[\"logs\"]] == [\"SYSTEM.LOG1\"], t[\"logs\"]
-"
+assert all(l[\"path\"].startswith(\"/\") for l in t[\"logs\"]), t[\"logs\"]
+" &&
+		python3 - e/SYSTEM e.LOG1 <<-\EOF
+		import struct, sys
+		# the stale primary written clean, above every sequence number its log holds (the
+		# entries stay beside it: a bad hash ends a replay, not what Windows may find later)
+		b = open(sys.argv[1], "rb").read(4096)
+		s1, s2 = struct.unpack_from("<II", b, 4)
+		log = open(sys.argv[2], "rb").read()
+		top = struct.unpack_from("<I", log, 4)[0]
+		off = 512
+		while off + 40 <= len(log) and log[off:off + 4] == b"HvLE":
+		    size, _, seq = struct.unpack_from("<III", log, off + 4)
+		    top = max(top, seq)
+		    off += max(size, 512)
+		assert s1 == s2 and s1 > top, (s1, s2, top)
+		EOF
 	'
 else
 	test_skip 'built dirty hives (recover, refusal of a flipped hash, --ignore-logs)' 'no reglookup'
