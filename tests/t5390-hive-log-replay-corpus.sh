@@ -204,7 +204,10 @@ recovered_case() {
 		python3 regf.py clean-above \$P \$LOGS &&
 		logs_as_orig &&
 		seq=\$(python3 regf.py seq \$P) &&
-		grep -q \"now clean (sequence numbers \$seq,\" rec.out
+		grep -q \"now clean (sequence numbers \$seq,\" rec.out &&
+		gpotool hive info \$P >after.txt 2>after.err && ! test -s after.err &&
+		grep -q '^state  *clean' after.txt && ! grep -q '; applied' after.txt &&
+		grep -q 'not applied (the primary is clean: Windows ignores its logs)' after.txt
 	"
 	test_expect_success "$n: the recover is in the audit trail (its entry, the logs it replayed), nothing owed" "
 		export GPOTOOL_STATE_DIR=$TRASH/state-$n && case_vars $d &&
