@@ -66,6 +66,40 @@ test_expect_success '--ignore-logs edits the stale primary, says so, and the aud
 	python3 -c "import struct,sys; b=open(\"logs/SYSTEM\",\"rb\").read(12); a,c=struct.unpack_from(\"<II\",b,4); sys.exit(a!=c)"
 '
 
+newest_entry() { ls "$GPOTOOL_STATE_DIR/journal" | grep -v "^\." | sort | tail -n 1; }
+
+test_expect_success '--ignore-logs write, its rollback, and the rollback of that: each byte for byte (logs bad)' '
+	cp alone.pristine logs/SYSTEM && cp logs/system.log1 log1.pristine &&
+	gpotool hive set --ignore-logs logs/SYSTEM "HKLM\\SYSTEM\\Y" v REG_DWORD 1 >out 2>err &&
+	cp logs/SYSTEM after.copy && id=$(newest_entry) &&
+	gpotool rollback "$id" >out 2>err && cmp logs/SYSTEM alone.pristine && cmp logs/system.log1 log1.pristine &&
+	id2=$(newest_entry) && test "$id2" != "$id" &&
+	gpotool rollback "$id2" >out 2>err && cmp logs/SYSTEM after.copy &&
+	grep -q "^gpotool: note: .*none of its transaction logs can be replayed.*; the rollback replaces it whole" err
+'
+
+test_expect_success '--ignore-logs write to a dirty hive with no log at all, then rollback: byte for byte' '
+	rm -rf lone && mkdir lone && cp alone.pristine lone/SYSTEM &&
+	gpotool hive set --ignore-logs lone/SYSTEM "HKLM\\SYSTEM\\Y" v REG_DWORD 1 >out 2>err &&
+	gpotool rollback "$(newest_entry)" >out 2>err && cmp lone/SYSTEM alone.pristine || { cat out err; false; }
+'
+
+test_expect_success 'logs found beside a hive are never followed: a symbolic link, a folder, a FIFO are listed as rejected' '
+	rm -rf sl && mkdir sl && cp alone.pristine sl/SYSTEM &&
+	printf "secret, 29 bytes long ......" >secret && chmod 600 secret &&
+	ln -s ../secret sl/SYSTEM.LOG1 && mkdir sl/SYSTEM.LOG2 && mkfifo sl/SYSTEM.LOG &&
+	gpotool hive info sl/SYSTEM >out 2>err &&
+	grep -q "^transaction logs  *SYSTEM.LOG1: invalid; not applied (a symbolic link, not followed: name the file itself with --log)$" out &&
+	grep -q "SYSTEM.LOG2: invalid; not applied (not a regular file)" out &&
+	grep -q "SYSTEM.LOG: invalid; not applied (not a regular file)" out &&
+	! grep -q "29 bytes" out err &&
+	test_must_fail 3 gpotool hive set sl/SYSTEM "HKLM\\SYSTEM\\X" v REG_DWORD 1 2>err &&
+	test_one_line err "SYSTEM.LOG1: a symbolic link, not followed: name the file itself with --log" &&
+	cmp sl/SYSTEM alone.pristine &&
+	rm -rf cl && mkdir cl && gpotool hive new --kind SYSTEM cl/SYSTEM >/dev/null && mkdir cl/SYSTEM.LOG1 &&
+	gpotool hive info cl/SYSTEM >out 2>err && grep -q "SYSTEM.LOG1: invalid; not applied (not a regular file)" out
+'
+
 test_expect_success 'a hive given by a bare name in the current folder finds its logs too' '
 	cp alone.pristine logs/SYSTEM &&
 	(cd logs && gpotool hive info SYSTEM >/dev/null 2>../err) &&

@@ -360,4 +360,16 @@ else
 	test_skip "hive get of a key only the logs hold" "$why_skip"
 fi
 
+if have_cases; then
+	test_expect_success "yarp_BadBaseBlockHive: hive info shows the base block taken from LOG1, not the bad one" "
+		setup_case yarp_BadBaseBlockHive r/bb &&
+		gpotool hive info \$P >info.txt 2>/dev/null &&
+		grep -q '^format  *regf 1.3$' info.txt &&
+		grep -q '^checksum  *bad (the base block was recovered from a transaction log)$' info.txt &&
+		grep -q '^replay  *.*its bad base block was taken from BadBaseBlockHive.LOG1' info.txt
+	"
+else
+	test_skip "yarp_BadBaseBlockHive: hive info shows the base block taken from LOG1" "$why_skip"
+fi
+
 test_done

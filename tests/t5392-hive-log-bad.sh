@@ -280,6 +280,33 @@ if command -v reglookup >/dev/null; then
 			same_as_orig e || exit 1
 		done
 	'
+	newest() { ls state/journal | grep -v "^\." | sort | tail -n 1; }
+	test_expect_success 'built: rollback of a replayed write refuses a log changed since (nothing written), makes a deleted one again, never blocks on a FIFO' '
+		rm -rf r && cp -r d.orig r &&
+		gpotool hive set r/SYSTEM "HKLM\\SYSTEM\\Keep" Z REG_DWORD 1 >out 2>err && id=$(newest) && cp r/SYSTEM r.after &&
+		cp r/SYSTEM.LOG1 r.log1 && printf "NEWER" | dd of=r/SYSTEM.LOG1 bs=1 seek=600 conv=notrunc 2>/dev/null &&
+		test_must_fail 3 gpotool rollback "$id" >out 2>err &&
+		test_one_line err "its transaction log .*SYSTEM.LOG1. changed since journal entry $id .*saved nowhere" &&
+		cmp r/SYSTEM r.after &&
+		rm r/SYSTEM.LOG1 && mkfifo r/SYSTEM.LOG1 &&
+		test_must_fail 3 timeout 20 "$GPOTOOL" rollback "$id" >out 2>err && cmp r/SYSTEM r.after &&
+		grep -q "SYSTEM.LOG1. is not a regular file" err &&
+		rm r/SYSTEM.LOG1 &&
+		gpotool rollback "$id" >out 2>err &&
+		cmp r/SYSTEM d.orig/SYSTEM && cmp r/SYSTEM.LOG1 d.orig/SYSTEM.LOG1 &&
+		grep -q "SYSTEM.LOG1 (made again)" out
+	'
+	test_expect_success 'built: --ignore-logs on a hive whose logs replay: they are replayed, and the audit record says no ignore_logs' '
+		rm -rf q && cp -r d.orig q &&
+		gpotool hive set q/SYSTEM "HKLM\\SYSTEM\\Keep" Q REG_DWORD 1 --ignore-logs >out 2>err &&
+		grep -q "^gpotool: note: .q/SYSTEM. is dirty: replayed" err &&
+		python3 -c "
+import json
+r = json.loads(open(\"state/audit.log\").read().splitlines()[-1])
+assert r[\"command\"] == \"hive set\" and \"ignore_logs\" not in r, r
+assert r[\"transaction_logs\"][\"replayed\"] is True, r
+"
+	'
 	test_expect_success 'built: --ignore-logs writes to the stale primary, and the audit record says so' '
 		rm -rf e e.orig && cp -r d.orig e && reg flip-hash1 e/SYSTEM.LOG1 && cp e/SYSTEM.LOG1 e.LOG1 &&
 		gpotool hive set e/SYSTEM "HKLM\\SYSTEM\\Keep" X REG_DWORD 1 --ignore-logs >out 2>err &&

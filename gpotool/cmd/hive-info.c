@@ -121,7 +121,7 @@ static int show_logs(struct gt_ctx *ctx, struct hivetx *tx, struct gt_error *e)
 
 		sbuf_reset(&line);
 		sbuf_addf(&line, "%s: %s", tx->logs[i].name, hivelog_format_name(in->format));
-		if (in->format != HIVELOG_EMPTY)
+		if (in->format != HIVELOG_EMPTY && !tx->logs[i].skipped)
 			sbuf_addf(&line, ", %zu bytes", tx->logs[i].file.len);
 		if (in->format == HIVELOG_NEW)
 			sbuf_addf(&line, in->entries ? ", sequence %u, entries %u..%u" : ", sequence %u, no entry", in->seq1,
@@ -174,7 +174,9 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 	snprintf(buf, sizeof(buf), "%lld bytes", (long long)tx->file.st.st_size);
 	out_text(ctx, "%-20s %s\n", "size", buf);
 	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)tx->file.st.st_size));
-	snprintf(buf, sizeof(buf), "regf %u.%u", h->major, h->minor);
+	/* format, time and name from the base block read: the replayed copy's, when there is one */
+	snprintf(buf, sizeof(buf), "regf %u.%u", tx->replayed ? tx->view_hdr.major : h->major,
+		 tx->replayed ? tx->view_hdr.minor : h->minor);
 	field(ctx, "format", "format", buf);
 	snprintf(buf, sizeof(buf), "%s (sequence numbers %u/%u)", tx->dirty ? "dirty" : "clean", h->seq1, h->seq2);
 	out_text(ctx, "%-20s %s\n", "state", buf);
@@ -187,9 +189,9 @@ static int exec_hive_info(struct gt_ctx *ctx, const struct cmd_args *a, struct g
 		target_close(&t);
 		return -1;
 	}
-	filetime_text(h->last_written, buf, sizeof(buf));
+	filetime_text(tx->replayed ? tx->view_hdr.last_written : h->last_written, buf, sizeof(buf));
 	field(ctx, "last written", "last_written", buf);
-	field(ctx, "name in base block", "base_block_name", h->file_name);
+	field(ctx, "name in base block", "base_block_name", tx->replayed ? tx->view_hdr.file_name : h->file_name);
 	root = hive_key_name(tx->hive, hive_root(tx->hive), e);
 	if (!root) {
 		target_close(&t);

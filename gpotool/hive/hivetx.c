@@ -172,6 +172,31 @@ static const char *base_name(const char *path)
 
 /* Reads each log whole (locked with the hive for a write: nothing may change it between the
  * replay and the journal's copy of it). */
+/* A log found beside the hive, not named by the user: whoever can write that folder could have
+ * put a symbolic link there, to make root read (or report the size of) any file. Only a regular
+ * file is read, and only the one seen: anything else is listed as rejected, never followed. */
+static int open_found_log(const char *p, int write, struct hivetx_log *l, struct gt_error *e)
+{
+	struct stat seen;
+
+	if (lstat(p, &seen) == 0 && S_ISREG(seen.st_mode)) {
+		if (safefile_open(p, write, &l->file, e) < 0)
+			return -1;
+		if (l->file.st.st_dev == seen.st_dev && l->file.st.st_ino == seen.st_ino)
+			return 0;
+		safefile_close(&l->file);
+		return gt_fail(e, GT_REFUSED, "replaced by another program while being read");
+	}
+	l->file.path = xstrdup(p);
+	l->file.fd = -1;
+	l->skipped = 1;
+	l->info.format = HIVELOG_INVALID;
+	snprintf(l->info.why, sizeof(l->info.why), "%s", lstat(p, &seen) < 0 ? "gone while being looked at"
+		 : S_ISLNK(seen.st_mode) ? "a symbolic link, not followed: name the file itself with --log"
+		 : "not a regular file");
+	return 0;
+}
+
 static int open_logs(struct hivetx *tx, const char *path, int write, const struct hivetx_logs_opts *lo, struct gt_error *e)
 {
 	char **found = NULL;
@@ -192,7 +217,8 @@ static int open_logs(struct hivetx *tx, const char *path, int write, const struc
 		struct hivetx_log *l = &tx->logs[tx->nlogs];
 
 		l->file.fd = -1;
-		if (safefile_open(p, write, &l->file, e) < 0) {
+		ret = found ? open_found_log(p, write, l, e) : safefile_open(p, write, &l->file, e);
+		if (ret < 0) {
 			ret = gt_prefix(e, "transaction log '%s': ", p);
 			break;
 		}
@@ -233,26 +259,54 @@ static int make_view(struct hivetx *tx, uint8_t *view, size_t len, struct gt_err
 }
 
 /* Replays the logs onto the primary as it is on disk (mapped, not copied). */
+/* The primary as it is on disk, read (not mapped: a file cut short by another program while
+ * mapped would kill this process). */
+static int read_primary(struct hivetx *tx, uint8_t **out, size_t *len, struct gt_error *e)
+{
+	size_t size = (size_t)tx->file.st.st_size, done = 0;
+	uint8_t *buf = xmalloc(size ? size : 1);
+
+	while (done < size) {
+		ssize_t r = pread(tx->file.fd, buf + done, size - done, (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return gt_fail(e, r < 0 ? GT_FAILED : GT_REFUSED, "cannot read it to replay its logs: %s",
+				       r < 0 ? strerror(errno) : "cut short by another program while being read");
+		}
+		done += (size_t)r;
+	}
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
 static int replay_logs(struct hivetx *tx, struct gt_error *e)
 {
 	const uint8_t *bytes[HIVELOG_MAX_FILES];
-	size_t lens[HIVELOG_MAX_FILES], size = (size_t)tx->file.st.st_size, view_len = 0;
+	size_t lens[HIVELOG_MAX_FILES], at[HIVELOG_MAX_FILES], n = 0, size = 0, view_len = 0;
 	struct hivelog_info infos[HIVELOG_MAX_FILES];
-	uint8_t *view = NULL;
-	void *primary;
+	uint8_t *view = NULL, *primary = NULL;
 	int r;
 
+	/* the logs that were read, in order; at[] maps the replay's indexes back to tx->logs */
 	for (size_t i = 0; i < tx->nlogs; i++) {
-		bytes[i] = tx->logs[i].file.bytes;
-		lens[i] = tx->logs[i].file.len;
+		if (tx->logs[i].skipped)
+			continue;
+		bytes[n] = tx->logs[i].file.bytes;
+		lens[n] = tx->logs[i].file.len;
+		at[n++] = i;
 	}
-	primary = mmap(NULL, size, PROT_READ, MAP_PRIVATE, tx->file.fd, 0);
-	if (primary == MAP_FAILED)
-		return gt_fail(e, GT_FAILED, "cannot read it to replay its logs: %s", strerror(errno));
-	r = hivelog_replay(primary, size, bytes, lens, tx->nlogs, SAFEFILE_MAX_BYTES, infos, &tx->replay, &view, &view_len, e);
-	munmap(primary, size);
-	for (size_t i = 0; i < tx->nlogs; i++)
-		tx->logs[i].info = infos[i];
+	if (read_primary(tx, &primary, &size, e) < 0)
+		return -1;
+	r = hivelog_replay(primary, size, bytes, lens, n, SAFEFILE_MAX_BYTES, infos, &tx->replay, &view, &view_len, e);
+	free(primary);
+	for (size_t k = 0; k < n; k++)
+		tx->logs[at[k]].info = infos[k];
+	for (size_t k = 0; k < tx->replay.norder; k++)
+		tx->replay.order[k] = at[tx->replay.order[k]];
 	if (r == 1) {
 		r = make_view(tx, view, view_len, e);
 		free(view);
@@ -265,6 +319,10 @@ void hivetx_describe_log(const struct hivetx_log *l, struct sbuf *out)
 	const struct hivelog_info *i = &l->info;
 
 	sbuf_addstr(out, l->name);
+	if (l->skipped) {
+		sbuf_addf(out, ": %s", i->why);
+		return;
+	}
 	if (i->format == HIVELOG_EMPTY) {
 		sbuf_addstr(out, " (empty)");
 		return;
@@ -421,7 +479,6 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 			const struct hivetx_logs_opts *lo, struct gt_error *e)
 {
 	char held[SAFEFILE_FD_NAME_MAX];
-	struct hive_header view_hdr;
 	struct regf_reader *r;
 	uint32_t minor;
 	int src;
@@ -439,11 +496,11 @@ static int open_checked(struct hivetx *tx, const char *path, int write, const ch
 		uint8_t head[HIVEFILE_HEAD_BYTES];
 		ssize_t got = pread(tx->view_fd, head, sizeof(head), 0);
 
-		if (got < 0 || hivefile_read_header(head, (size_t)got, &view_hdr, e) < 0 ||
+		if (got < 0 || hivefile_read_header(head, (size_t)got, &tx->view_hdr, e) < 0 ||
 		    hivefile_check_safe(head, (size_t)got, tx->view_len, 0, e) < 0)
 			return got < 0 ? gt_fail(e, GT_FAILED, "cannot read the replayed copy: %s", strerror(errno))
 				       : gt_prefix(e, "with its logs replayed: ");
-		minor = view_hdr.minor;
+		minor = tx->view_hdr.minor;
 	} else if (hivefile_check_safe(tx->file.bytes, tx->file.len, (uint64_t)tx->file.st.st_size, 1, e) < 0) {
 		return -1;
 	}
@@ -1052,6 +1109,8 @@ static void add_log_targets(struct hivetx *tx, struct log_targets *lt)
 	for (size_t i = 0; i < tx->nlogs; i++) {
 		const struct locked_file *f = &tx->logs[i].file;
 
+		if (tx->logs[i].skipped)
+			continue;
 		sha256_hex(f->bytes, f->len, lt->sha[i]);
 		lt->t[lt->n++] = (struct journal_target){
 			.path = f->path, .existed = 1, .kind = LOG_FILE_KIND, .detail = tx->logs[i].name,

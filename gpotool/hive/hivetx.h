@@ -22,6 +22,8 @@
 struct hivetx_log {
 	struct locked_file file;
 	const char *name;          /* its file name (in file.path) */
+	int skipped;               /* found beside the hive but not a regular file (a symbolic link,
+				    * a folder...): not read, never followed; info.why says which */
 	struct hivelog_info info;
 };
 
@@ -52,6 +54,7 @@ struct hivetx {
 	size_t view_len;
 	int stale;          /* dirty and read (or, with ignore_logs, written) as the stale primary */
 	int can_ignore_logs; /* a refusal may offer --ignore-logs */
+	struct hive_header view_hdr; /* the replayed copy's base block (replayed only) */
 	size_t tree_keys, tree_values; /* counted by the tree check every open makes */
 	struct plan plan;
 	char *journal_id;   /* set by a commit that wrote something */

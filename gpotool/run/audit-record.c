@@ -151,7 +151,8 @@ struct json_object *audit_record(const struct gt_ctx *ctx, const char *command, 
 	if (ctx->conn)
 		json_object_object_add(r, "domain", domain_from_journal(ctx));
 	/* a dirty hive: which logs were replayed, or that --ignore-logs wrote to the stale primary */
-	if (ctx->hive_logs.ignore_logs)
+	if (ctx->hive_logs.ignore_logs && json_object_get_boolean(json_object_object_get(
+		    json_object_object_get(ctx->result, "transaction_logs"), "stale_primary")))
 		json_object_object_add(r, "ignore_logs", json_object_new_boolean(1));
 	if (json_object_object_get(ctx->result, "transaction_logs"))
 		copy_field(r, "transaction_logs", ctx->result, "transaction_logs");

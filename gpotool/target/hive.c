@@ -3,11 +3,13 @@
 #include "target/backend.h"
 #include "target/hive.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/digest.h"
@@ -32,6 +34,8 @@ struct hive_target {
 	int tx_open;           /* 0 closed, 1 read, 2 write */
 	struct keypath kp;     /* the key the last change resolved to */
 	char *kp_for;          /* ... as the change named it: values follow their key, resolved once */
+	int whole_file;        /* an exact rollback: the file is replaced whole, so a dirty hive's logs
+				* need not replay (the journal's copy goes back, and its logs with it) */
 };
 
 static struct hive_target *priv(const struct target *t)
@@ -69,7 +73,9 @@ static int warn_if_dirty(struct target *t)
 				    why.buf);
 	} else {
 		hivetx_dirty_reason(tx, 0, &why);
-		if (tx->writable)
+		if (tx->writable && h->whole_file)
+			report_note(rep(t), "'%s' %s; the rollback replaces it whole with the journal's copy", h->path, why.buf);
+		else if (tx->writable)
 			report_warn(rep(t), "'%s' %s; --ignore-logs: editing the stale primary, and what only the logs hold is lost",
 				    h->path, why.buf);
 		else
@@ -104,18 +110,20 @@ static int open_read(struct target *t, struct gt_error *e)
 static int open_write(struct target *t, struct gt_error *e)
 {
 	struct hive_target *h = priv(t);
+	struct hivetx_logs_opts lo = t->env->hive_logs;
 	int r;
 
+	lo.ignore_logs |= h->whole_file;
 	close_tx(h);
 	if (t->env->writing)
 		t->env->writing(t->env->arg, h->path);
-	if (target_check_recordable(h->path, e) < 0 || hivetx_open_logs(&h->tx, h->path, 1, h->kind_override, &t->env->hive_logs, e) < 0)
+	if (target_check_recordable(h->path, e) < 0 || hivetx_open_logs(&h->tx, h->path, 1, h->kind_override, &lo, e) < 0)
 		return -1;
 	h->tx_open = 2;
 	r = target_recover(t, (const char *const[]){ h->path }, 1, e);
 	if (r != 0) {
 		close_tx(h);
-		if (r < 0 || hivetx_open_logs(&h->tx, h->path, 1, h->kind_override, &t->env->hive_logs, e) < 0)
+		if (r < 0 || hivetx_open_logs(&h->tx, h->path, 1, h->kind_override, &lo, e) < 0)
 			return -1;
 		h->tx_open = 2;
 	}
@@ -698,45 +706,57 @@ static int replay_saved(const uint8_t *bytes, size_t len, const struct saved_log
 			      view_len, e) < 0 ? -1 : 0;
 }
 
-/* A log file as the entry saved it: left alone when it still is, else put back whole. */
-static int put_back_log(struct target *t, struct json_object *rec, const uint8_t *bytes, size_t len, struct sbuf *said,
-			struct gt_error *e)
+/* The entry's logs, before anything is written: each must be as the entry left it (it never
+ * changes them), or gone, when it is made again from its copy after the hive is back. A log
+ * changed since holds what nobody saved: refused, as a hive changed since is. Opened without
+ * following links and without blocking on a FIFO, locked while checked. missing[i] says which
+ * are gone. */
+static int check_saved_logs(struct target *t, struct target_rollback *rb, const struct saved_logs *s, int *missing,
+			    struct gt_error *e)
 {
-	const char *path = jsonx_str(rec, "path");
-	struct locked_file lf = { .fd = -1 };
-	char now[SHA256_HEX_LEN + 1];
-	int ret;
+	struct json_object *targets = json_object_object_get(journal_doc(rb->j), "targets");
 
-	if (sha256_file_hex(path, now, &(struct gt_error){ 0 }) == 0 && recorded_is(rec, "sha256_before", now)) {
-		sbuf_addf(said, "%s%s (unchanged)", said->len ? ", " : "", path);
-		return 0;
-	}
-	if (access(path, F_OK) != 0) {
-		ret = write_file_new(path, bytes, len, priv(t)->tx.file.st.st_mode & 0666, e);
-	} else {
-		ret = safefile_open(path, 1, &lf, e);
-		if (ret == 0 && (safefile_tmp_create(&lf, e) < 0 || safefile_tmp_write(&lf, bytes, len, e) < 0 ||
-				 safefile_tmp_finish(&lf, e) < 0 || safefile_tmp_commit(&lf, e) < 0)) {
-			safefile_tmp_discard(&lf);
-			ret = -1;
-		}
+	for (size_t i = 0; i < s->n; i++) {
+		struct json_object *rec = json_object_array_get_idx(targets, s->index[i]);
+		const char *path = jsonx_str(rec, "path");
+		struct locked_file lf = { .fd = -1 };
+		char now[SHA256_HEX_LEN + 1];
+		struct stat st;
+
+		missing[i] = lstat(path, &st) < 0 && errno == ENOENT;
+		if (missing[i])
+			continue;
+		if (safefile_open(path, 1, &lf, e) < 0)
+			return gt_prefix(e, "'%s' left unchanged: its transaction log: ", priv(t)->path);
+		sha256_hex(lf.bytes, lf.len, now);
 		safefile_close(&lf);
+		if (!recorded_is(rec, "sha256_after", now))
+			return gt_fail(e, GT_REFUSED, "'%s' left unchanged: its transaction log '%s' changed since journal entry %s "
+				       "(SHA-256 now %.12s..., it left %.12s...), and what it holds now is saved nowhere; move it aside "
+				       "to roll back", priv(t)->path, path, rb->id, now, jsonx_str(rec, "sha256_after"));
 	}
-	if (ret < 0)
-		return gt_prefix(e, "the hive is back as it was, but its transaction log '%s' could not be put back: ", path);
-	sbuf_addf(said, "%s%s (put back)", said->len ? ", " : "", path);
 	return 0;
 }
 
-static int put_back_logs(struct target *t, struct target_rollback *rb, const struct saved_logs *s, struct gt_error *e)
+static int put_back_logs(struct target *t, struct target_rollback *rb, const struct saved_logs *s, const int *missing,
+			 struct gt_error *e)
 {
 	struct json_object *targets = json_object_object_get(journal_doc(rb->j), "targets");
 	struct sbuf said;
 	int ret = 0;
 
 	sbuf_init(&said);
-	for (size_t i = 0; i < s->n && ret == 0; i++)
-		ret = put_back_log(t, json_object_array_get_idx(targets, s->index[i]), s->bytes[i], s->lens[i], &said, e);
+	for (size_t i = 0; i < s->n && ret == 0; i++) {
+		const char *path = jsonx_str(json_object_array_get_idx(targets, s->index[i]), "path");
+
+		if (missing[i] && write_file_new(path, s->bytes[i], s->lens[i], priv(t)->tx.file.st.st_mode & 0666, e) < 0) {
+			/* the hive is back already: this is no refusal */
+			e->code = GT_FAILED;
+			ret = gt_prefix(e, "the hive is back as it was, but its transaction log '%s', gone since, could not be "
+					"made again from the journal's copy: ", path);
+		}
+		sbuf_addf(&said, "%s%s (%s)", said.len ? ", " : "", path, missing[i] ? "made again" : "unchanged");
+	}
 	if (ret == 0 && s->n)
 		report_text(rep(t), "transaction logs byte-for-byte as before journal entry %s: %s\n", rb->id, said.buf);
 	sbuf_release(&said);
@@ -748,6 +768,8 @@ static int roll_back_exact(struct target *t, struct target_rollback *rb, const s
 	const char *want = jsonx_str(rb->file, "sha256_before");
 	struct hivetx *tx = &priv(t)->tx;
 	struct saved_logs logs = { .n = 0 };
+	struct json_object *extra = json_object_object_get(rb->target, "extra");
+	int missing[HIVELOG_MAX_FILES] = { 0 }, dirty;
 	struct journal_meta meta;
 	uint8_t *bytes, *view = NULL;
 	size_t len, view_len = 0;
@@ -755,12 +777,15 @@ static int roll_back_exact(struct target *t, struct target_rollback *rb, const s
 
 	if (journal_read_before(rb->j, 0, &bytes, &len, e) < 0)
 		return -1;
+	/* a write to a dirty hive (replayed, or --ignore-logs) puts back a dirty copy */
+	dirty = json_object_object_get(extra, "transaction_logs") != NULL;
 	/* a write to a dirty hive changed its replayed view, so the inverse plan is checked in the
 	 * copy replayed again; hive recover's plan is what the replay changed, so its inverse is
 	 * the stale primary itself */
 	if (read_saved_logs(rb, &logs, e) < 0 ||
 	    (logs.n && !recorded_is(journal_doc(rb->j), "command_name", "hive recover") &&
-	     replay_saved(bytes, len, &logs, &view, &view_len, e) < 0)) {
+	     replay_saved(bytes, len, &logs, &view, &view_len, e) < 0) ||
+	    (!rb->o->dry_run && check_saved_logs(t, rb, &logs, missing, e) < 0)) {
 		free(bytes);
 		saved_logs_release(&logs);
 		return -1;
@@ -777,8 +802,8 @@ static int roll_back_exact(struct target *t, struct target_rollback *rb, const s
 		return 0;
 	}
 	target_journal_meta(t, &meta);
-	ret = logs.n ? hivetx_commit_dirty_bytes(tx, bytes, len, view, view_len, t->env->state_dir, &meta, e)
-		     : hivetx_commit_bytes(tx, bytes, len, t->env->state_dir, &meta, e);
+	ret = dirty || logs.n ? hivetx_commit_dirty_bytes(tx, bytes, len, view, view_len, t->env->state_dir, &meta, e)
+			      : hivetx_commit_bytes(tx, bytes, len, t->env->state_dir, &meta, e);
 	free(bytes);
 	free(view);
 	if (ret == 0) {
@@ -788,7 +813,7 @@ static int roll_back_exact(struct target *t, struct target_rollback *rb, const s
 		ret = check_exact_result(t, rb, want, e);
 	}
 	if (ret == 0)
-		ret = put_back_logs(t, rb, &logs, e);
+		ret = put_back_logs(t, rb, &logs, missing, e);
 	saved_logs_release(&logs);
 	return ret;
 }
@@ -901,6 +926,7 @@ static int hive_target_rollback(struct target *t, struct target_rollback *rb, st
 		return gt_fail(e, GT_USAGE, "--undo-on-clients is for GPO entries; journal entry %s changed the hive '%s'", rb->id,
 			       h->path);
 	/* a dry run opens as a real run does (as stage --dry-run): the same checks, the same lock */
+	h->whole_file = !rb->o->logical;
 	if (open_write(t, e) < 0)
 		return -1;
 	target_rollback_result(t, rb, h->path);
