@@ -170,8 +170,6 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Reads each log whole (locked with the hive for a write: nothing may change it between the
- * replay and the journal's copy of it). */
 /* A log found beside the hive, not named by the user: whoever can write that folder could have
  * put a symbolic link there, to make root read (or report the size of) any file. Only a regular
  * file is read, and only the one seen: anything else is listed as rejected, never followed. */
@@ -197,6 +195,8 @@ static int open_found_log(const char *p, int write, struct hivetx_log *l, struct
 	return 0;
 }
 
+/* Reads each log whole (locked with the hive for a write: nothing may change it between the
+ * replay and the journal's copy of it). */
 static int open_logs(struct hivetx *tx, const char *path, int write, const struct hivetx_logs_opts *lo, struct gt_error *e)
 {
 	char **found = NULL;
@@ -258,7 +258,6 @@ static int make_view(struct hivetx *tx, uint8_t *view, size_t len, struct gt_err
 	return 0;
 }
 
-/* Replays the logs onto the primary as it is on disk (mapped, not copied). */
 /* The primary as it is on disk, read (not mapped: a file cut short by another program while
  * mapped would kill this process). */
 static int read_primary(struct hivetx *tx, uint8_t **out, size_t *len, struct gt_error *e)
@@ -283,6 +282,7 @@ static int read_primary(struct hivetx *tx, uint8_t **out, size_t *len, struct gt
 	return 0;
 }
 
+/* Replays the logs onto the primary as it is on disk, into the view. */
 static int replay_logs(struct hivetx *tx, struct gt_error *e)
 {
 	const uint8_t *bytes[HIVELOG_MAX_FILES];
@@ -396,7 +396,6 @@ struct json_object *hivetx_logs_json(const struct hivetx *tx)
 	for (size_t i = 0; i < tx->nlogs; i++) {
 		const struct hivelog_info *in = &tx->logs[i].info;
 		struct json_object *l = json_object_new_object();
-
 		char *abs = absolute_path(tx->logs[i].file.path);
 
 		json_object_object_add(l, "path", json_object_new_string(abs));
@@ -1185,7 +1184,7 @@ static int commit_staged(struct hivetx *tx, const char *state_dir, const struct 
 	return 0;
 }
 
-/* The highest sequence number the logs beside the hive hold (0 for none). */
+/* The highest sequence number of the primary and of the logs beside it. */
 static uint32_t logs_max_seq(const struct hivetx *tx)
 {
 	uint32_t max = tx->hdr.seq1;
