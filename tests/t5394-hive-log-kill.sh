@@ -15,26 +15,9 @@
 
 cat >regf.py <<'EOF'
 import struct, sys
-M = 0xFFFFFFFF
-SEED = 0x82EF4D887A4E55C5
-def rotl(x, n): return ((x << n) | (x >> (32 - n))) & M
-def mix(lo, hi):
-    hi ^= lo; lo = rotl(lo, 20); lo = (lo + hi) & M; hi = rotl(hi, 9)
-    hi ^= lo; lo = rotl(lo, 27); lo = (lo + hi) & M; hi = rotl(hi, 19)
-    return lo, hi
-def marvin32(data, seed=SEED):
-    lo, hi = seed & M, seed >> 32
-    i = 0
-    while len(data) - i >= 4:
-        lo = (lo + struct.unpack_from("<I", data, i)[0]) & M
-        lo, hi = mix(lo, hi); i += 4
-    lo = (lo + int.from_bytes(bytes(data[i:]) + b"\x80", "little")) & M
-    lo, hi = mix(lo, hi); lo, hi = mix(lo, hi)
-    return (hi << 32) | lo
-def xor32(b):
-    c = 0
-    for (d,) in struct.iter_unpack("<I", bytes(b[:508])): c ^= d
-    return 1 if c == 0 else 0xFFFFFFFE if c == 0xFFFFFFFF else c
+import os
+sys.path.insert(0, os.path.join(os.environ["PROJECT_DIR"], "tests", "lib"))
+from regflog import SEED, marvin32, xor32
 def entries(log):
     off = 512
     while off + 40 <= len(log) and log[off:off + 4] == b"HvLE":

@@ -7,6 +7,7 @@ set -u
 : "${GPOTOOL:?set GPOTOOL to the gpotool binary under test}"
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
 PROJECT_DIR=$(cd "$TESTS_DIR/.." && pwd)
+export PROJECT_DIR # the tests' python helpers import tests/lib from it
 CORPUS=${CORPUS:-$(cd "$PROJECT_DIR/../shared/corpus" 2>/dev/null && pwd || echo "$PROJECT_DIR/../shared/corpus")}
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/gpotool-test.XXXXXX")
 # TEST_KEEP=1 keeps the temp directory (its path on stderr) to look at what a test left

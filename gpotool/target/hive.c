@@ -787,6 +787,7 @@ static int roll_back_exact(struct target *t, struct target_rollback *rb, const s
 	     replay_saved(bytes, len, &logs, &view, &view_len, e) < 0) ||
 	    (!rb->o->dry_run && check_saved_logs(t, rb, &logs, missing, e) < 0)) {
 		free(bytes);
+		free(view);
 		saved_logs_release(&logs);
 		return -1;
 	}
