@@ -1093,8 +1093,6 @@ static int verify_written(struct hivetx *tx, struct gt_error *e)
 /* A dirty hive's logs go into the journal beside it, unchanged by the write (a clean primary
  * whose sequence numbers are above all of theirs is one Windows never replays them onto), so
  * that a rollback puts back the whole set as it was. */
-#define LOG_FILE_KIND "hive-log"
-
 struct log_targets {
 	struct journal_target t[1 + HIVELOG_MAX_FILES];
 	char sha[HIVELOG_MAX_FILES][SHA256_HEX_LEN + 1];
@@ -1112,7 +1110,7 @@ static void add_log_targets(struct hivetx *tx, struct log_targets *lt)
 			continue;
 		sha256_hex(f->bytes, f->len, lt->sha[i]);
 		lt->t[lt->n++] = (struct journal_target){
-			.path = f->path, .existed = 1, .kind = LOG_FILE_KIND, .detail = tx->logs[i].name,
+			.path = f->path, .existed = 1, .kind = HIVETX_LOG_FILE_KIND, .detail = tx->logs[i].name,
 			.key_prefix = hivetx_prefix(tx), .before = f->bytes, .before_len = f->len, .plan = &lt->none,
 			.after_sha256 = lt->sha[i],
 		};

@@ -27,6 +27,9 @@ struct hivetx_log {
 	struct hivelog_info info;
 };
 
+/* The journal's kind for a dirty hive's log, kept beside the hive in a write's entry. */
+#define HIVETX_LOG_FILE_KIND "hive-log"
+
 /* How a dirty hive's logs are taken. */
 struct hivetx_logs_opts {
 	const char *const *paths;  /* --log FILE...: these instead of the files beside the hive */

@@ -656,8 +656,6 @@ static int check_exact_result(struct target *t, struct target_rollback *rb, cons
 
 /* ---- a write to a dirty hive: its logs were journaled with it ---- */
 
-#define LOG_FILE_KIND "hive-log"
-
 static int recorded_is(struct json_object *file, const char *field, const char *value);
 
 struct saved_logs {
@@ -682,7 +680,7 @@ static int read_saved_logs(struct target_rollback *rb, struct saved_logs *s, str
 	for (size_t i = 1; i < json_object_array_length(targets) && s->n < HIVELOG_MAX_FILES; i++) {
 		const char *kind = jsonx_str(json_object_array_get_idx(targets, i), "kind");
 
-		if (!kind || strcmp(kind, LOG_FILE_KIND) != 0)
+		if (!kind || strcmp(kind, HIVETX_LOG_FILE_KIND) != 0)
 			continue;
 		if (journal_read_before(rb->j, i, &s->bytes[s->n], &s->lens[s->n], e) < 0) {
 			saved_logs_release(s);
@@ -977,7 +975,7 @@ static int hive_target_check_copy(const char *file_kind, const uint8_t *buf, siz
 	(void)staged;
 	/* a dirty hive's transaction log goes back as the journal saved it (its SHA-256 checked):
 	 * nothing reads it alone */
-	if (strcmp(file_kind, LOG_FILE_KIND) == 0)
+	if (strcmp(file_kind, HIVETX_LOG_FILE_KIND) == 0)
 		return 0;
 	/* a dirty hive was journaled as it was, its logs beside it: it goes back dirty (even with a
 	 * bad base block, which no reader opens: its SHA-256 was checked) */
@@ -991,7 +989,7 @@ static int hive_target_check_copy(const char *file_kind, const uint8_t *buf, siz
 	return 0;
 }
 
-static const char *const hive_file_kinds[] = { "hive", LOG_FILE_KIND, NULL };
+static const char *const hive_file_kinds[] = { "hive", HIVETX_LOG_FILE_KIND, NULL };
 
 const struct target_ops target_hive_ops = {
 	.name = "hive",
